@@ -1,0 +1,182 @@
+"""fastact: fast activation functions and their gradients.
+
+Every activation of the registry (``fastact/_registry.py``) is a function here,
+``fastact.<name>(x, **params)``, with its gradient ``fastact.<name>_backward``.
+``fastact.available()`` lists them; ``fastact.get(name, **params)`` returns an
+:class:`Activation` object.
+
+>>> import numpy as np, fastact
+>>> fastact.sigmoid(np.arange(-2, 3)).round(3)
+array([0.119, 0.269, 0.5  , 0.731, 0.881])
+"""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+from . import _api
+from ._registry import ACTIVATIONS, BY_NAME
+from ._registry import Activation as Spec
+
+__version__ = "0.1.0"
+
+_PKG = Path(__file__).resolve().parent
+
+
+def get_include() -> str:
+    """Directory to add to a C compiler's include path (``#include <fastact/fastact.h>``)."""
+    return str(_PKG / "include")
+
+
+def get_library() -> str:
+    """Path of the shared C library libfastact.so."""
+    return str(_PKG / "_lib" / "libfastact.so")
+
+
+def available() -> list[str]:
+    """Names of all activations, in registry order."""
+    return [a.name for a in ACTIVATIONS]
+
+
+# ---- public functions, generated from the registry -------------------------------
+
+def _param_doc(spec: Spec) -> str:
+    lines = [f"    {p.name} : float, default {p.default!r}\n        {p.doc}"
+             + (f" (requires {p.check})" if p.check else "") for p in spec.params]
+    return "\n".join(lines)
+
+
+def _doc(spec: Spec, backward: bool) -> str:
+    kind_args = {
+        "eltwise": "x : array_like",
+        "rowwise": "x : array_like\n    axis : int, default -1\n        the axis along which to normalize",
+        "channelwise": "x : array_like\n        channels on axis 1\n    weight : array_like\n"
+                       "        one weight per channel, or a single one",
+    }[spec.kind]
+    if not backward:
+        head = f"{spec.summary}\n\n    {spec.formula}\n\n    derivative: {spec.derivative}\n"
+        ret = "y : ndarray (a NumPy scalar for 0-d input)"
+    else:
+        head = (f"Gradient of :func:`fastact.{spec.name}`: dx = dy * f'(x).\n\n"
+                f"    {spec.derivative}\n")
+        if spec.has_backward_y:
+            head += ("\n    May be given the forward output ``y=`` instead of x"
+                     + (f" (exact when {spec.backward_y_when})" if spec.backward_y_when else "") + ".\n")
+        kind_args = "dy : array_like\n        gradient of the loss w.r.t. the output\n    " + kind_args
+        ret = ("(dx, dweight) : tuple of ndarrays" if spec.kind == "channelwise"
+               else "dx : ndarray, shape of dy")
+    params = _param_doc(spec)
+    notes = f"\n    Notes\n    -----\n    {spec.notes}\n" if spec.notes else ""
+    out = "" if spec.kind == "channelwise" and backward else (
+        "\n    out : ndarray, optional\n        where to write the result (may be x itself)")
+    return (f"{head}\n    Parameters\n    ----------\n    {kind_args}\n"
+            + (params + "\n" if params else "")
+            + f"{out}\n    backend : str, optional\n        force a backend (default: chosen per call)\n"
+            f"\n    Returns\n    -------\n    {ret}\n{notes}")
+
+
+def _signature(spec: Spec, backward: bool) -> inspect.Signature:
+    P = inspect.Parameter
+    ps = [P("dy", P.POSITIONAL_OR_KEYWORD)] if backward else []
+    ps.append(P("x", P.POSITIONAL_OR_KEYWORD, default=None if backward and spec.has_backward_y else P.empty))
+    if spec.kind == "channelwise":
+        ps.append(P("weight", P.POSITIONAL_OR_KEYWORD))
+    if spec.kind == "rowwise":
+        ps.append(P("axis", P.POSITIONAL_OR_KEYWORD, default=-1))
+    ps += [P(p.name, P.KEYWORD_ONLY if backward else P.POSITIONAL_OR_KEYWORD, default=p.default)
+           for p in spec.params]
+    if backward and spec.has_backward_y:
+        ps.append(P("y", P.KEYWORD_ONLY, default=None))
+    if not (backward and spec.kind == "channelwise"):
+        ps.append(P("out", P.KEYWORD_ONLY, default=None))
+    ps.append(P("backend", P.KEYWORD_ONLY, default=None))
+    return inspect.Signature(ps)
+
+
+def _make(spec: Spec):
+    sig_f, sig_b = _signature(spec, False), _signature(spec, True)
+    pnames = spec.param_names
+
+    def split(bound):
+        a = bound.arguments
+        return {k: a[k] for k in pnames if k in a}
+
+    if spec.kind == "channelwise":
+        def fwd(*args, **kwargs):
+            b = sig_f.bind(*args, **kwargs)
+            a = b.arguments
+            return _api.channelwise_forward(spec, a["x"], a["weight"], a.get("out"), a.get("backend"))
+
+        def bwd(*args, **kwargs):
+            b = sig_b.bind(*args, **kwargs)
+            a = b.arguments
+            return _api.channelwise_backward(spec, a["dy"], a["x"], a["weight"], a.get("backend"))
+    else:
+        def fwd(*args, **kwargs):
+            b = sig_f.bind(*args, **kwargs)
+            a = b.arguments
+            return _api.forward(spec, a["x"], a.get("out"), a.get("backend"), split(b), a.get("axis", -1))
+
+        def bwd(*args, **kwargs):
+            b = sig_b.bind(*args, **kwargs)
+            a = b.arguments
+            return _api.backward(spec, a["dy"], a.get("x"), a.get("y"), a.get("out"), a.get("backend"),
+                                 split(b), a.get("axis", -1))
+
+    for f, sig, name, back in ((fwd, sig_f, spec.name, False), (bwd, sig_b, spec.name + "_backward", True)):
+        f.__name__ = f.__qualname__ = name
+        f.__module__ = __name__
+        f.__signature__ = sig
+        f.__doc__ = _doc(spec, back)
+    return fwd, bwd
+
+
+for _spec in ACTIVATIONS:
+    globals()[_spec.name], globals()[_spec.name + "_backward"] = _make(_spec)
+del _spec
+
+
+class Activation:
+    """One activation with fixed parameters: ``fastact.get("elu", alpha=0.5)``.
+
+    ``forward(x, **kw)`` and ``backward(dy, x=None, **kw)`` call the module
+    functions with these parameters; ``spec`` is the registry entry."""
+
+    def __init__(self, name: str, **params):
+        if name not in BY_NAME:
+            raise ValueError(f"unknown activation {name!r}; see fastact.available()")
+        self.spec = BY_NAME[name]
+        _api.resolve_params(self.spec, f"fastact.get({name!r})", params)  # validate now
+        self.name = name
+        self.params = {**self.spec.defaults, **{k: float(v) for k, v in params.items()}}
+        self._fwd = globals()[name]
+        self._bwd = globals()[name + "_backward"]
+
+    def forward(self, *args, **kwargs):
+        return self._fwd(*args, **self.params, **kwargs)
+
+    __call__ = forward
+
+    def backward(self, *args, **kwargs):
+        return self._bwd(*args, **self.params, **kwargs)
+
+    def __repr__(self) -> str:
+        ps = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"fastact.get({self.name!r}{', ' if ps else ''}{ps})"
+
+
+def get(name: str, **params) -> Activation:
+    """An :class:`Activation` for ``name`` with the given parameters."""
+    return Activation(name, **params)
+
+
+def show_config() -> None:
+    """Print the version, backends, C library and SIMD level."""
+    from .__main__ import info
+
+    print(info())
+
+
+__all__ = ["available", "get", "Activation", "get_include", "get_library", "show_config", "__version__"] + [
+    n for a in ACTIVATIONS for n in (a.name, a.name + "_backward")]

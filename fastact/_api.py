@@ -1,0 +1,257 @@
+"""Argument handling shared by every public function, written once.
+
+NumPy semantics: array-likes and scalars in; float32/float64 keep their dtype;
+float16 (and bfloat16) compute in float32 and return their dtype; bools and
+integers promote to float64; any shape and strides; a 0-d input without ``out``
+gives a NumPy scalar; ``out=`` must have the result's shape and a dtype the
+result casts to (same_kind), may be the input itself (in place) but must not
+partially overlap it. Everything is checked before anything is written.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+
+import numpy as np
+
+from . import _dispatch
+from ._registry import ACTIVATIONS, ID, Activation
+
+OP_FORWARD, OP_BACKWARD, OP_BACKWARD_Y = 0, 1, 2
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+_AxisError = getattr(np, "exceptions", np).AxisError
+_TooHardError = getattr(np, "exceptions", np).TooHardError
+
+
+# ---- dtypes -------------------------------------------------------------------
+
+def _compute_dtype(dt: np.dtype, fname: str, argname: str) -> tuple[np.dtype, np.dtype]:
+    """(compute dtype, result dtype) for an input dtype."""
+    if dt == _F32 or dt == _F64:
+        return dt, dt
+    if dt.kind in "biu":
+        return _F64, _F64
+    if dt == np.float16 or dt.name == "bfloat16":
+        return _F32, dt
+    raise TypeError(f"{fname}: {argname} has unsupported dtype {dt}; "
+                    "expected float16/bfloat16/float32/float64 (or bool/integer, computed as float64)")
+
+
+def _as_array(v, fname: str, argname: str) -> np.ndarray:
+    if v is None:
+        raise TypeError(f"{fname}: {argname} is required")
+    a = np.asarray(v)
+    if a.dtype.kind not in "biuf" and a.dtype.name != "bfloat16":
+        raise TypeError(f"{fname}: {argname} has unsupported dtype {a.dtype}; "
+                        "expected a real floating-point or integer array")
+    return a
+
+
+def _cast(a: np.ndarray, dt: np.dtype) -> np.ndarray:
+    """a as dtype dt, aligned (the kernels read it in place when it already is)."""
+    if a.dtype == dt and a.flags.aligned:
+        return a
+    with np.errstate(all="ignore"):
+        return a.astype(dt)
+
+
+# ---- out= ---------------------------------------------------------------------
+
+def _check_out(out, shape: tuple, result: np.dtype, inputs: tuple, fname: str, argname: str = "out"):
+    if out is None:
+        return
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"{fname}: {argname} must be a numpy.ndarray, got {type(out).__name__}")
+    if out.shape != shape:
+        raise ValueError(f"{fname}: {argname} has shape {out.shape}, expected {shape}")
+    if not out.flags.writeable:
+        raise ValueError(f"{fname}: {argname} is read-only")
+    if not np.can_cast(result, out.dtype, casting="same_kind"):
+        raise TypeError(f"{fname}: cannot write the {result} result into {argname} of dtype {out.dtype}")
+    for a in inputs:
+        if a is not None and not _same_view(out, a) and _overlaps(out, a):
+            raise ValueError(f"{fname}: {argname} partially overlaps an input; "
+                             "pass the input itself for an in-place call, or a separate array")
+
+
+def _same_view(a: np.ndarray, b: np.ndarray) -> bool:
+    return (a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+            and a.strides == b.strides and a.shape == b.shape and a.dtype == b.dtype)
+
+
+def _overlaps(a: np.ndarray, b: np.ndarray) -> bool:
+    if not np.may_share_memory(a, b):
+        return False
+    try:
+        return bool(np.shares_memory(a, b, max_work=10**6))
+    except _TooHardError:  # too costly to decide: treat as overlapping
+        return True
+
+
+def _target(out, compute: np.dtype, like: np.ndarray) -> np.ndarray:
+    """The array the kernel writes: out itself when it has the compute dtype."""
+    if out is not None and out.dtype == compute and out.flags.aligned:
+        return out
+    return np.empty_like(like, dtype=compute)
+
+
+def _finish(dst: np.ndarray, out, result: np.dtype, scalar: bool):
+    """Cast/copy the kernel's result into what the caller gets back."""
+    if out is not None:
+        if dst is not out:
+            with np.errstate(all="ignore"):
+                np.copyto(out, dst, casting="same_kind")
+        return out
+    if dst.dtype != result:
+        with np.errstate(all="ignore"):
+            dst = dst.astype(result)
+    return dst[()] if scalar else dst
+
+
+# ---- parameters ---------------------------------------------------------------
+
+def _cond(expr: str, values: dict) -> bool:
+    """Evaluate a registry condition (the expression language is a Python subset)."""
+    return bool(eval(expr, {"__builtins__": {}, "inf": math.inf}, dict(values)))  # noqa: S307
+
+
+def resolve_params(spec: Activation, fname: str, kwargs: dict) -> tuple[float, ...]:
+    """Registry defaults updated by kwargs, validated; in registry order."""
+    values = spec.defaults
+    for k, v in kwargs.items():
+        if k not in values:
+            raise TypeError(f"{fname}() got an unexpected keyword argument {k!r}")
+        if isinstance(v, (np.ndarray, complex, str)) or not isinstance(v, (int, float, np.number)):
+            raise TypeError(f"{fname}: parameter {k} must be a real number, got {type(v).__name__}")
+        values[k] = float(v)
+    for p in spec.params:
+        if math.isnan(values[p.name]):
+            raise ValueError(f"{fname}: parameter {p.name} must not be NaN")
+        if p.check and not _cond(p.check, values):
+            raise ValueError(f"{fname}: parameter {p.name}={values[p.name]!r} must satisfy {p.check}")
+    for c in spec.checks:
+        if not _cond(c, values):
+            shown = ", ".join(f"{k}={v!r}" for k, v in values.items())
+            raise ValueError(f"{fname}: parameters must satisfy {c} (got {shown})")
+    return tuple(values[p.name] for p in spec.params)
+
+
+def _axis(axis, ndim: int, fname: str) -> int:
+    try:
+        axis = operator.index(axis)
+    except TypeError:
+        raise TypeError(f"{fname}: axis must be an integer, got {type(axis).__name__}") from None
+    if not -ndim <= axis < ndim:
+        raise _AxisError(axis, ndim)
+    return axis % ndim
+
+
+# ---- the operations -------------------------------------------------------------
+
+def forward(spec: Activation, x, out, backend, params: dict, axis=-1):
+    """y = f(x) for eltwise and rowwise activations."""
+    fname = f"fastact.{spec.name}"
+    xa = _as_array(x, fname, "x")
+    compute, result = _compute_dtype(xa.dtype, fname, "x")
+    prm = resolve_params(spec, fname, params)
+    _check_out(out, xa.shape, result, (xa,), fname)
+    be = _dispatch.select(backend, xa)
+    xc = _cast(xa, compute)
+    dst = _target(out, compute, xc)
+    if spec.kind == "rowwise":
+        ax = _axis(axis, max(xa.ndim, 1), fname)
+        xv, dv = (np.moveaxis(a.reshape(a.shape or (1,)), ax, -1) for a in (xc, dst))
+        be.rowwise(OP_FORWARD, ID[spec.name], (xv, dv), prm)
+    else:
+        be.eltwise(OP_FORWARD, ID[spec.name], (xc, dst), prm)
+    return _finish(dst, out, result, xa.ndim == 0)
+
+
+def backward(spec: Activation, dy, x, y, out, backend, params: dict, axis=-1):
+    """dx = dy * f'(x), from x or (where exact) from the output y."""
+    fname = f"fastact.{spec.name}_backward"
+    dya = _as_array(dy, fname, "dy")
+    prm = resolve_params(spec, fname, params)
+    if x is not None:
+        src, srcname, op = _as_array(x, fname, "x"), "x", OP_BACKWARD
+    elif y is not None:
+        if not spec.has_backward_y:
+            raise ValueError(f"{fname}: the derivative of {spec.name} cannot be computed from "
+                             "the output y; pass x")
+        if spec.backward_y_when and not _cond(spec.backward_y_when, dict(zip(spec.param_names, prm))):
+            raise ValueError(f"{fname}: the derivative from y is exact only when "
+                             f"{spec.backward_y_when}; pass x")
+        src, srcname, op = _as_array(y, fname, "y"), "y", OP_BACKWARD_Y
+    else:
+        raise TypeError(f"{fname}: pass x (or y=, the forward output)")
+    if src.shape != dya.shape:
+        raise ValueError(f"{fname}: dy has shape {dya.shape} but {srcname} has shape {src.shape}")
+    c1, r1 = _compute_dtype(dya.dtype, fname, "dy")
+    c2, r2 = _compute_dtype(src.dtype, fname, srcname)
+    result = np.result_type(r1, r2)
+    compute = _F64 if _F64 in (c1, c2) or result == _F64 else _F32
+    _check_out(out, dya.shape, result, (dya, src), fname)
+    be = _dispatch.select(backend, dya, src)
+    dyc, sc = _cast(dya, compute), _cast(src, compute)
+    dst = _target(out, compute, sc)
+    if spec.kind == "rowwise":
+        ax = _axis(axis, max(dya.ndim, 1), fname)
+        ops = tuple(np.moveaxis(a.reshape(a.shape or (1,)), ax, -1) for a in (dyc, sc, dst))
+        be.rowwise(op, ID[spec.name], ops, prm)
+    else:
+        be.eltwise(op, ID[spec.name], (dyc, sc, dst), prm)
+    return _finish(dst, out, result, dya.ndim == 0)
+
+
+def _channels(xshape: tuple, w: np.ndarray, fname: str) -> tuple[int, int, int]:
+    """(outer, channels, inner) for prelu: channels on axis 1, or one shared weight."""
+    if w.ndim > 1:
+        raise ValueError(f"{fname}: weight must be 0-d or 1-d, got shape {w.shape}")
+    n = int(np.prod(xshape, dtype=np.int64))
+    if w.size == 1:
+        return 1, 1, n
+    if len(xshape) < 2 or xshape[1] != w.size:
+        raise ValueError(f"{fname}: weight has {w.size} elements but x has "
+                         f"{xshape[1] if len(xshape) >= 2 else 1} channels (axis 1)")
+    outer = xshape[0]
+    return outer, w.size, n // (outer * w.size) if outer * w.size else 0
+
+
+def channelwise_forward(spec: Activation, x, weight, out, backend):
+    fname = f"fastact.{spec.name}"
+    xa, wa = _as_array(x, fname, "x"), _as_array(weight, fname, "weight")
+    (cx, rx), (cw, rw) = _compute_dtype(xa.dtype, fname, "x"), _compute_dtype(wa.dtype, fname, "weight")
+    result = np.result_type(rx, rw)
+    compute = _F64 if result == _F64 else _F32
+    outer, chans, inner = _channels(xa.shape, wa, fname)
+    _check_out(out, xa.shape, result, (xa, wa), fname)
+    be = _dispatch.select(backend, xa)
+    xc = np.ascontiguousarray(_cast(xa, compute))
+    wc = np.ascontiguousarray(_cast(wa, compute)).reshape(-1)
+    dst = out if (out is not None and out.dtype == compute and out.flags.c_contiguous) \
+        else np.empty(xa.shape, compute)
+    be.channelwise_forward(ID[spec.name], xc, wc, dst, outer, chans, inner)
+    return _finish(dst, out, result, xa.ndim == 0)
+
+
+def channelwise_backward(spec: Activation, dy, x, weight, backend):
+    fname = f"fastact.{spec.name}_backward"
+    dya, xa = _as_array(dy, fname, "dy"), _as_array(x, fname, "x")
+    wa = _as_array(weight, fname, "weight")
+    if dya.shape != xa.shape:
+        raise ValueError(f"{fname}: dy has shape {dya.shape} but x has shape {xa.shape}")
+    dts = [_compute_dtype(a.dtype, fname, n) for a, n in ((dya, "dy"), (xa, "x"), (wa, "weight"))]
+    result = np.result_type(*(r for _, r in dts))
+    compute = _F64 if result == _F64 else _F32
+    outer, chans, inner = _channels(xa.shape, wa, fname)
+    be = _dispatch.select(backend, xa)
+    dyc, xc = (np.ascontiguousarray(_cast(a, compute)) for a in (dya, xa))
+    wc = np.ascontiguousarray(_cast(wa, compute)).reshape(-1)
+    dx, dw = np.empty(xa.shape, compute), np.empty(wc.shape, compute)
+    be.channelwise_backward(ID[spec.name], dyc, xc, wc, dx, dw, outer, chans, inner)
+    return _finish(dx, None, result, xa.ndim == 0), _finish(dw.reshape(wa.shape), None, result, wa.ndim == 0)
+
+
+__all__ = ["ACTIVATIONS", "forward", "backward", "channelwise_forward", "channelwise_backward",
+           "resolve_params"]

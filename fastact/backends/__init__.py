@@ -1,0 +1,1 @@
+"""Compiled backends: native (libfastact via Cython)."""

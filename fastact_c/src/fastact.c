@@ -1,0 +1,526 @@
+/*
+ * fastact C library: one generic loop per kind of activation, instantiated for
+ * every activation of activations.def from the scalar functions that
+ * tools/gen.py writes into scalar_gen.h.  No loop is written per activation.
+ *
+ * Vectorization: every loop carries `#pragma omp simd` (compiled with
+ * -fopenmp-simd, no OpenMP runtime) and the scalar functions use only
+ * arithmetic, compares and selects (fa_math.h has no libm calls), so GCC
+ * vectorizes them.  On x86-64 each loop is built three times (x86-64-v4 =
+ * AVX-512, x86-64-v3 = AVX2+FMA, baseline SSE2) and the loader picks one for
+ * the running CPU (GCC function multiversioning, target_clones + ifunc).
+ */
+#define FASTACT_BUILDING 1
+#include "fastact/fastact.h"
+
+#include <math.h>
+#include <stdint.h>
+
+#include "scalar_gen.h"
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
+    !defined(FASTACT_NO_MULTIVERSION)
+#define FA_MULTIVERSION 1
+#define FA_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define FA_MULTIVERSION 0
+#define FA_CLONES
+#endif
+
+#define FA_PRAGMA_(x) _Pragma(#x)
+#define FA_SIMD FA_PRAGMA_(omp simd)
+#define FA_SIMD_SUM(v) FA_PRAGMA_(omp simd reduction(+ : v))
+#define FA_SIMD_MAX(v) FA_PRAGMA_(omp simd reduction(max : v))
+
+/* ---- library information ------------------------------------------------ */
+
+const char *fa_version(void) { return FASTACT_VERSION_STRING; }
+int fa_version_number(void) { return FASTACT_VERSION; }
+
+const char *fa_status_string(fa_status status) {
+    switch (status) {
+    case FA_OK: return "success";
+    case FA_ERR_NULL_POINTER: return "a required pointer is NULL";
+    case FA_ERR_BAD_PARAM: return "invalid parameter value";
+    case FA_ERR_UNSUPPORTED: return "operation not supported for this activation or these parameters";
+    case FA_ERR_BAD_ACTIVATION: return "unknown activation, or wrong kind for this entry point";
+    case FA_ERR_BAD_DTYPE: return "unknown or unsupported dtype";
+    case FA_ERR_BAD_STRIDE: return "invalid stride (output stride 0, or leading dimension too small)";
+    case FA_ERR_SIZE_OVERFLOW: return "sizes or strides overflow the address space";
+    }
+    return "unknown status";
+}
+
+const char *fa_simd_level(void) {
+#if FA_MULTIVERSION
+    /* The same order of preference as target_clones' resolver. */
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("x86-64-v4")) return "x86-64-v4 (AVX-512)";
+    if (__builtin_cpu_supports("x86-64-v3")) return "x86-64-v3 (AVX2, FMA)";
+    return "x86-64 (SSE2)";
+#else
+    return "compiler default (no multiversioning)";
+#endif
+}
+
+static const struct {
+    const char *name;
+    int kind, nparams, from_y;
+} fa__table[] = {
+#define FA_ELTWISE(name, NAME, id, nparams, from_y) {#name, FA_KIND_ELTWISE, nparams, from_y},
+#define FA_ROWWISE(name, NAME, id, nparams, from_y) {#name, FA_KIND_ROWWISE, nparams, from_y},
+#define FA_CHANNELWISE(name, NAME, id, nparams, from_y) {#name, FA_KIND_CHANNELWISE, nparams, from_y},
+#include "fastact/activations.def"
+};
+
+static int fa__known(fa_activation act) { return (int)act >= 0 && (int)act < FA_ACTIVATION_COUNT; }
+
+int fa_activation_count(void) { return FA_ACTIVATION_COUNT; }
+const char *fa_activation_name(fa_activation act) { return fa__known(act) ? fa__table[act].name : NULL; }
+int fa_activation_kind(fa_activation act) { return fa__known(act) ? fa__table[act].kind : -1; }
+int fa_activation_nparams(fa_activation act) { return fa__known(act) ? fa__table[act].nparams : -1; }
+int fa_activation_from_y(fa_activation act) { return fa__known(act) ? fa__table[act].from_y : 0; }
+
+fa_status fa_params_default(fa_activation act, fa_params *p) {
+    if (!p) return FA_ERR_NULL_POINTER;
+    if (!fa__known(act)) return FA_ERR_BAD_ACTIVATION;
+    for (int i = 0; i < FA_MAX_PARAMS; i++) p->v[i] = 0.0;
+#define FA_PARAM(name, NAME, param, PARAM, index, default) \
+    if (act == FA_##NAME) p->v[index] = default;
+#include "fastact/activations.def"
+    return FA_OK;
+}
+
+fa_status fa_params_check(fa_activation act, const fa_params *p) {
+    if (!fa__known(act)) return FA_ERR_BAD_ACTIVATION;
+    if (!p) return FA_OK; /* the defaults are valid */
+    int ok = 0;
+    switch (act) {
+#define FA_CASE_(name, NAME, id, nparams, from_y) \
+    case FA_##NAME: ok = fa__##name##_params_ok(p->v); break;
+#define FA_ELTWISE FA_CASE_
+#define FA_ROWWISE FA_CASE_
+#define FA_CHANNELWISE FA_CASE_
+#include "fastact/activations.def"
+#undef FA_CASE_
+    default: return FA_ERR_BAD_ACTIVATION;
+    }
+    return ok ? FA_OK : FA_ERR_BAD_PARAM;
+}
+
+/* Resolve p (NULL = defaults) into *out and check it. */
+static fa_status fa__params(fa_activation act, const fa_params *p, fa_params *out) {
+    if (p) {
+        *out = *p;
+        return fa_params_check(act, out);
+    }
+    return fa_params_default(act, out);
+}
+
+/* ---- argument checks ------------------------------------------------------ */
+
+/* Elements 0..n-1 at stride inc must be addressable: (n-1)*|inc|*size fits ptrdiff_t. */
+static int fa__span_ok(size_t n, ptrdiff_t inc, size_t size) {
+    if (n > (size_t)PTRDIFF_MAX / size) return 0;
+    if (inc == PTRDIFF_MIN) return 0;
+    size_t a = (size_t)(inc < 0 ? -inc : inc);
+    return a == 0 || n - 1 <= (size_t)PTRDIFF_MAX / size / a;
+}
+
+static fa_status fa__check_vec(size_t n, const void *ptr, ptrdiff_t inc, size_t size, int is_out) {
+    if (!ptr) return FA_ERR_NULL_POINTER;
+    if (is_out && inc == 0 && n > 1) return FA_ERR_BAD_STRIDE;
+    return fa__span_ok(n, inc, size) ? FA_OK : FA_ERR_SIZE_OVERFLOW;
+}
+
+/* A rows x cols matrix: both extents addressable and their sum too. */
+static fa_status fa__check_mat(size_t rows, size_t cols, const void *ptr, ptrdiff_t ld, ptrdiff_t inc,
+                               size_t size, int is_out) {
+    if (!ptr) return FA_ERR_NULL_POINTER;
+    if (is_out && ((inc == 0 && cols > 1) || (ld == 0 && rows > 1))) return FA_ERR_BAD_STRIDE;
+    if (!fa__span_ok(rows, ld, size) || !fa__span_ok(cols, inc, size)) return FA_ERR_SIZE_OVERFLOW;
+    size_t a = (size_t)(ld < 0 ? -ld : ld) * (rows - 1), b = (size_t)(inc < 0 ? -inc : inc) * (cols - 1);
+    return a <= (size_t)PTRDIFF_MAX / size - b ? FA_OK : FA_ERR_SIZE_OVERFLOW;
+}
+
+#define FA_TRY(expr)                      \
+    do {                                  \
+        fa_status st_ = (expr);           \
+        if (st_ != FA_OK) return st_;     \
+    } while (0)
+
+/* Parameters as the compute type, in a local array the compiler keeps in registers. */
+#define FA_LOCAL_PARAMS(T, prm) \
+    T pv[FA_MAX_PARAMS];         \
+    for (int k_ = 0; k_ < FA_MAX_PARAMS; k_++) pv[k_] = (T)(prm)->v[k_];
+
+/* ---- elementwise ------------------------------------------------------------ */
+
+/* Loop over i with element index expressions; the contiguous case is separate so
+ * that it compiles to plain vector loads and stores. */
+#define FA_ELTWISE_LOOP(STMT_CONTIG, STMT_STRIDED, CONTIG) \
+    if (CONTIG) {                                           \
+        FA_SIMD for (size_t i = 0; i < n; i++) STMT_CONTIG; \
+    } else {                                                \
+        FA_SIMD for (size_t i = 0; i < n; i++) STMT_STRIDED; \
+    }
+#define FA_AT(ptr, inc) (ptr)[(ptrdiff_t)i * (inc)]
+
+#define FA_DEFINE_ELTWISE_(name, NAME, from_y, SFX, T, DT)                                                 \
+    FA_CLONES static void fa__##name##_fwd_loop_##SFX(size_t n, const T *x, ptrdiff_t incx, T *y,    \
+                                                      ptrdiff_t incy, const fa_params *prm) {        \
+        FA_LOCAL_PARAMS(T, prm)                                                                      \
+        FA_ELTWISE_LOOP(y[i] = fa__##name##_fwd_##SFX(x[i], pv),                                     \
+                        FA_AT(y, incy) = fa__##name##_fwd_##SFX(FA_AT(x, incx), pv),                 \
+                        incx == 1 && incy == 1)                                                      \
+    }                                                                                                \
+    FA_CLONES static void fa__##name##_bwd_loop_##SFX(size_t n, const T *dy, ptrdiff_t incdy,        \
+                                                      const T *x, ptrdiff_t incx, T *dx,             \
+                                                      ptrdiff_t incdx, const fa_params *prm) {       \
+        FA_LOCAL_PARAMS(T, prm)                                                                      \
+        FA_ELTWISE_LOOP(dx[i] = fa__##name##_bwd_##SFX(dy[i], x[i], pv),                             \
+                        FA_AT(dx, incdx) = fa__##name##_bwd_##SFX(FA_AT(dy, incdy), FA_AT(x, incx), pv), \
+                        incdy == 1 && incx == 1 && incdx == 1)                                       \
+    }                                                                                                \
+    FA_BWDY_LOOP_##from_y(name, SFX, T)                                                              \
+    fa_status fa_##name##_forward_strided_##SFX(size_t n, const T *x, ptrdiff_t incx, T *y,          \
+                                                ptrdiff_t incy, const fa_params *p) {                \
+        if (n == 0) return FA_OK;                                                                    \
+        fa_params prm;                                                                               \
+        FA_TRY(fa__check_vec(n, x, incx, sizeof(T), 0));                                             \
+        FA_TRY(fa__check_vec(n, y, incy, sizeof(T), 1));                                             \
+        FA_TRY(fa__params(FA_##NAME, p, &prm));                                                  \
+        fa__##name##_fwd_loop_##SFX(n, x, incx, y, incy, &prm);                                      \
+        return FA_OK;                                                                                \
+    }                                                                                                \
+    fa_status fa_##name##_forward_##SFX(size_t n, const T *x, T *y, const fa_params *p) {            \
+        return fa_##name##_forward_strided_##SFX(n, x, 1, y, 1, p);                                  \
+    }                                                                                                \
+    fa_status fa_##name##_backward_strided_##SFX(size_t n, const T *dy, ptrdiff_t incdy, const T *x, \
+                                                 ptrdiff_t incx, const T *y, ptrdiff_t incy, T *dx,  \
+                                                 ptrdiff_t incdx, const fa_params *p) {              \
+        if (n == 0) return FA_OK;                                                                    \
+        fa_params prm;                                                                               \
+        FA_TRY(fa__check_vec(n, dy, incdy, sizeof(T), 0));                                           \
+        FA_TRY(fa__check_vec(n, dx, incdx, sizeof(T), 1));                                           \
+        FA_TRY(fa__params(FA_##NAME, p, &prm));                                                  \
+        if (x) {                                                                                     \
+            FA_TRY(fa__check_vec(n, x, incx, sizeof(T), 0));                                         \
+            fa__##name##_bwd_loop_##SFX(n, dy, incdy, x, incx, dx, incdx, &prm);                     \
+            return FA_OK;                                                                            \
+        }                                                                                            \
+        if (!y) return FA_ERR_NULL_POINTER;                                                          \
+        FA_TRY(fa__check_vec(n, y, incy, sizeof(T), 0));                                             \
+        FA_BWDY_CALL_##from_y(name, SFX)                                                             \
+    }                                                                                                \
+    fa_status fa_##name##_backward_##SFX(size_t n, const T *dy, const T *x, const T *y, T *dx,       \
+                                         const fa_params *p) {                                       \
+        return fa_##name##_backward_strided_##SFX(n, dy, 1, x, 1, y, 1, dx, 1, p);                   \
+    }
+
+/* Backward from the output: defined only where the registry gives a formula. */
+#define FA_BWDY_LOOP_0(name, SFX, T)
+#define FA_BWDY_LOOP_1(name, SFX, T)                                                                 \
+    FA_CLONES static void fa__##name##_bwdy_loop_##SFX(size_t n, const T *dy, ptrdiff_t incdy,       \
+                                                       const T *y, ptrdiff_t incy, T *dx,            \
+                                                       ptrdiff_t incdx, const fa_params *prm) {      \
+        FA_LOCAL_PARAMS(T, prm)                                                                      \
+        FA_ELTWISE_LOOP(dx[i] = fa__##name##_bwdy_##SFX(dy[i], y[i], pv),                            \
+                        FA_AT(dx, incdx) = fa__##name##_bwdy_##SFX(FA_AT(dy, incdy), FA_AT(y, incy), pv), \
+                        incdy == 1 && incy == 1 && incdx == 1)                                       \
+    }
+#define FA_BWDY_CALL_0(name, SFX) return FA_ERR_UNSUPPORTED;
+#define FA_BWDY_CALL_1(name, SFX)                                           \
+    if (!fa__##name##_fromy_ok(prm.v)) return FA_ERR_UNSUPPORTED;           \
+    fa__##name##_bwdy_loop_##SFX(n, dy, incdy, y, incy, dx, incdx, &prm);   \
+    return FA_OK;
+
+/* ---- row-wise (softmax family) ----------------------------------------------- *
+ * Per row: m = max(x), s = sum(exp(x - m)) accumulated in double, y = fwd(x, m, s).
+ * Backward: r = sum(red(dy, y)) in double, dx = bwdy(dy, y, r); from x, y is
+ * recomputed from x.  Rows are independent, outputs are written in the last pass,
+ * so in-place calls are safe. */
+#define FA_ROW_MAX_SUM(SFX, T, xr, incx)                                              \
+    T m = -(T)INFINITY;                                                                \
+    FA_SIMD_MAX(m) for (size_t c = 0; c < cols; c++) {                                 \
+        T v_ = xr[(ptrdiff_t)c * incx];                                                \
+        m = v_ > m ? v_ : m;                                                           \
+    }                                                                                  \
+    double s_ = 0.0;                                                                   \
+    FA_SIMD_SUM(s_) for (size_t c = 0; c < cols; c++) s_ += fa_exp_##SFX(xr[(ptrdiff_t)c * incx] - m); \
+    const T s = (T)s_;
+
+#define FA_DEFINE_ROWWISE_(name, NAME, from_y, SFX, T, DT)                                                  \
+    FA_CLONES static void fa__##name##_rowfwd_##SFX(size_t rows, size_t cols, const T *x,            \
+                                                    ptrdiff_t ldx, ptrdiff_t incx, T *y,             \
+                                                    ptrdiff_t ldy, ptrdiff_t incy,                   \
+                                                    const fa_params *prm) {                          \
+        FA_LOCAL_PARAMS(T, prm)                                                                      \
+        for (size_t r = 0; r < rows; r++) {                                                          \
+            const T *xr = x + (ptrdiff_t)r * ldx;                                                    \
+            T *yr = y + (ptrdiff_t)r * ldy;                                                          \
+            FA_ROW_MAX_SUM(SFX, T, xr, incx)                                                         \
+            FA_SIMD for (size_t c = 0; c < cols; c++)                                                \
+                yr[(ptrdiff_t)c * incy] = fa__##name##_fwd_##SFX(xr[(ptrdiff_t)c * incx], m, s, pv); \
+        }                                                                                            \
+    }                                                                                                \
+    FA_CLONES static void fa__##name##_rowbwd_##SFX(                                                 \
+        size_t rows, size_t cols, const T *dy, ptrdiff_t lddy, ptrdiff_t incdy, const T *x,          \
+        ptrdiff_t ldx, ptrdiff_t incx, const T *y, ptrdiff_t ldy, ptrdiff_t incy, T *dx,             \
+        ptrdiff_t lddx, ptrdiff_t incdx, const fa_params *prm) {                                     \
+        FA_LOCAL_PARAMS(T, prm)                                                                      \
+        for (size_t r = 0; r < rows; r++) {                                                          \
+            const T *dyr = dy + (ptrdiff_t)r * lddy;                                                 \
+            T *dxr = dx + (ptrdiff_t)r * lddx;                                                       \
+            double acc = 0.0;                                                                        \
+            if (x) {                                                                                 \
+                const T *xr = x + (ptrdiff_t)r * ldx;                                                \
+                FA_ROW_MAX_SUM(SFX, T, xr, incx)                                                     \
+                FA_SIMD_SUM(acc) for (size_t c = 0; c < cols; c++) acc += fa__##name##_red_##SFX(    \
+                    dyr[(ptrdiff_t)c * incdy], fa__##name##_fwd_##SFX(xr[(ptrdiff_t)c * incx], m, s, pv), pv); \
+                const T rr = (T)acc;                                                                 \
+                FA_SIMD for (size_t c = 0; c < cols; c++) dxr[(ptrdiff_t)c * incdx] =                \
+                    fa__##name##_bwdy_##SFX(dyr[(ptrdiff_t)c * incdy],                              \
+                        fa__##name##_fwd_##SFX(xr[(ptrdiff_t)c * incx], m, s, pv), rr, pv);           \
+            } else {                                                                                 \
+                const T *yr = y + (ptrdiff_t)r * ldy;                                                \
+                FA_SIMD_SUM(acc) for (size_t c = 0; c < cols; c++) acc += fa__##name##_red_##SFX(    \
+                    dyr[(ptrdiff_t)c * incdy], yr[(ptrdiff_t)c * incy], pv);                         \
+                const T rr = (T)acc;                                                                 \
+                FA_SIMD for (size_t c = 0; c < cols; c++) dxr[(ptrdiff_t)c * incdx] =                \
+                    fa__##name##_bwdy_##SFX(dyr[(ptrdiff_t)c * incdy], yr[(ptrdiff_t)c * incy], rr, pv); \
+            }                                                                                        \
+        }                                                                                            \
+    }                                                                                                \
+    static fa_status fa__##name##_rowfwd_checked_##SFX(size_t rows, size_t cols, const T *x,         \
+                                                       ptrdiff_t ldx, ptrdiff_t incx, T *y,          \
+                                                       ptrdiff_t ldy, ptrdiff_t incy,                \
+                                                       const fa_params *p) {                         \
+        if (rows == 0 || cols == 0) return FA_OK;                                                    \
+        fa_params prm;                                                                               \
+        FA_TRY(fa__check_mat(rows, cols, x, ldx, incx, sizeof(T), 0));                               \
+        FA_TRY(fa__check_mat(rows, cols, y, ldy, incy, sizeof(T), 1));                               \
+        FA_TRY(fa__params(FA_##NAME, p, &prm));                                                  \
+        fa__##name##_rowfwd_##SFX(rows, cols, x, ldx, incx, y, ldy, incy, &prm);                     \
+        return FA_OK;                                                                                \
+    }                                                                                                \
+    static fa_status fa__##name##_rowbwd_checked_##SFX(                                              \
+        size_t rows, size_t cols, const T *dy, ptrdiff_t lddy, ptrdiff_t incdy, const T *x,          \
+        ptrdiff_t ldx, ptrdiff_t incx, const T *y, ptrdiff_t ldy, ptrdiff_t incy, T *dx,             \
+        ptrdiff_t lddx, ptrdiff_t incdx, const fa_params *p) {                                       \
+        if (rows == 0 || cols == 0) return FA_OK;                                                    \
+        fa_params prm;                                                                               \
+        FA_TRY(fa__check_mat(rows, cols, dy, lddy, incdy, sizeof(T), 0));                            \
+        FA_TRY(fa__check_mat(rows, cols, dx, lddx, incdx, sizeof(T), 1));                            \
+        FA_TRY(fa__params(FA_##NAME, p, &prm));                                                  \
+        if (x) {                                                                                     \
+            FA_TRY(fa__check_mat(rows, cols, x, ldx, incx, sizeof(T), 0));                           \
+        } else {                                                                                     \
+            FA_TRY(fa__check_mat(rows, cols, y, ldy, incy, sizeof(T), 0));                           \
+            if (!fa__##name##_fromy_ok(prm.v)) return FA_ERR_UNSUPPORTED;                            \
+        }                                                                                            \
+        fa__##name##_rowbwd_##SFX(rows, cols, dy, lddy, incdy, x, ldx, incx, y, ldy, incy, dx, lddx, \
+                                  incdx, &prm);                                                      \
+        return FA_OK;                                                                                \
+    }                                                                                                \
+    fa_status fa_##name##_forward_##SFX(size_t rows, size_t cols, const T *x, size_t ldx, T *y,      \
+                                        size_t ldy) {                                                \
+        if (rows > 1 && (ldx < cols || ldy < cols)) return FA_ERR_BAD_STRIDE;                        \
+        if (ldx > PTRDIFF_MAX || ldy > PTRDIFF_MAX) return FA_ERR_SIZE_OVERFLOW;                     \
+        return fa__##name##_rowfwd_checked_##SFX(rows, cols, x, (ptrdiff_t)ldx, 1, y,                \
+                                                 (ptrdiff_t)ldy, 1, NULL);                           \
+    }                                                                                                \
+    fa_status fa_##name##_backward_##SFX(size_t rows, size_t cols, const T *dy, size_t lddy,         \
+                                         const T *x, size_t ldx, const T *y, size_t ldy, T *dx,      \
+                                         size_t lddx) {                                              \
+        if (rows > 1 && (lddy < cols || lddx < cols || (x ? ldx : ldy) < cols))                      \
+            return FA_ERR_BAD_STRIDE;                                                                \
+        if (lddy > PTRDIFF_MAX || ldx > PTRDIFF_MAX || ldy > PTRDIFF_MAX || lddx > PTRDIFF_MAX)      \
+            return FA_ERR_SIZE_OVERFLOW;                                                             \
+        return fa__##name##_rowbwd_checked_##SFX(rows, cols, dy, (ptrdiff_t)lddy, 1, x,              \
+                                                 (ptrdiff_t)ldx, 1, y, (ptrdiff_t)ldy, 1, dx,        \
+                                                 (ptrdiff_t)lddx, 1, NULL);                          \
+    }
+
+/* ---- channel-wise (prelu) --------------------------------------------------- */
+
+static fa_status fa__check_chan(size_t outer, size_t channels, size_t inner, size_t size) {
+    if (channels && outer > (size_t)PTRDIFF_MAX / size / channels) return FA_ERR_SIZE_OVERFLOW;
+    if (inner && outer * channels > (size_t)PTRDIFF_MAX / size / inner) return FA_ERR_SIZE_OVERFLOW;
+    return FA_OK;
+}
+
+#define FA_DEFINE_CHANNELWISE_(name, NAME, from_y, SFX, T, DT)                                             \
+    FA_CLONES static void fa__##name##_chfwd_##SFX(size_t outer, size_t channels, size_t inner,      \
+                                                   const T *x, const T *w, T *y,                     \
+                                                   const fa_params *prm) {                           \
+        FA_LOCAL_PARAMS(T, prm)                                                                      \
+        for (size_t o = 0; o < outer; o++)                                                           \
+            for (size_t c = 0; c < channels; c++) {                                                  \
+                const T wc = w[c];                                                                   \
+                const size_t b = (o * channels + c) * inner;                                         \
+                FA_SIMD for (size_t i = 0; i < inner; i++)                                           \
+                    y[b + i] = fa__##name##_fwd_##SFX(x[b + i], wc, pv);                             \
+            }                                                                                        \
+    }                                                                                                \
+    FA_CLONES static void fa__##name##_chbwd_##SFX(size_t outer, size_t channels, size_t inner,      \
+                                                   const T *dy, const T *x, const T *w, T *dx,       \
+                                                   T *dw, const fa_params *prm) {                    \
+        FA_LOCAL_PARAMS(T, prm)                                                                      \
+        for (size_t c = 0; c < channels; c++) {                                                      \
+            const T wc = w[c];                                                                       \
+            double acc = 0.0;                                                                        \
+            for (size_t o = 0; o < outer; o++) {                                                     \
+                const size_t b = (o * channels + c) * inner;                                         \
+                FA_SIMD_SUM(acc) for (size_t i = 0; i < inner; i++) {                                \
+                    const T d_ = dy[b + i], x_ = x[b + i];                                           \
+                    acc += fa__##name##_bwdw_##SFX(d_, x_, wc, pv);                                  \
+                    dx[b + i] = fa__##name##_bwd_##SFX(d_, x_, wc, pv);                              \
+                }                                                                                    \
+            }                                                                                        \
+            dw[c] = (T)acc;                                                                          \
+        }                                                                                            \
+    }                                                                                                \
+    fa_status fa_##name##_forward_##SFX(size_t outer, size_t channels, size_t inner, const T *x,     \
+                                        const T *w, T *y) {                                          \
+        if (outer == 0 || channels == 0 || inner == 0) return FA_OK;                                 \
+        if (!x || !w || !y) return FA_ERR_NULL_POINTER;                                              \
+        FA_TRY(fa__check_chan(outer, channels, inner, sizeof(T)));                                   \
+        fa_params prm;                                                                               \
+        FA_TRY(fa__params(FA_##NAME, NULL, &prm));                                               \
+        fa__##name##_chfwd_##SFX(outer, channels, inner, x, w, y, &prm);                             \
+        return FA_OK;                                                                                \
+    }                                                                                                \
+    fa_status fa_##name##_backward_##SFX(size_t outer, size_t channels, size_t inner, const T *dy,   \
+                                         const T *x, const T *w, T *dx, T *dw) {                     \
+        if (channels == 0) return FA_OK;                                                             \
+        if (!dw) return FA_ERR_NULL_POINTER;                                                         \
+        if (outer == 0 || inner == 0) { /* empty input: the weight gradient is zero */               \
+            for (size_t c = 0; c < channels; c++) dw[c] = 0;                                         \
+            return FA_OK;                                                                            \
+        }                                                                                            \
+        if (!dy || !x || !w || !dx) return FA_ERR_NULL_POINTER;                                      \
+        FA_TRY(fa__check_chan(outer, channels, inner, sizeof(T)));                                   \
+        fa_params prm;                                                                               \
+        FA_TRY(fa__params(FA_##NAME, NULL, &prm));                                               \
+        fa__##name##_chbwd_##SFX(outer, channels, inner, dy, x, w, dx, dw, &prm);                    \
+        return FA_OK;                                                                                \
+    }
+
+/* ---- instantiate every activation ---------------------------------------- */
+
+#define FA_ELTWISE(name, NAME, id, nparams, from_y)                  \
+    FA_DEFINE_ELTWISE_(name, NAME, from_y, f32, float, FA_F32)             \
+    FA_DEFINE_ELTWISE_(name, NAME, from_y, f64, double, FA_F64)
+#define FA_ROWWISE(name, NAME, id, nparams, from_y)                  \
+    FA_DEFINE_ROWWISE_(name, NAME, from_y, f32, float, FA_F32)             \
+    FA_DEFINE_ROWWISE_(name, NAME, from_y, f64, double, FA_F64)
+#define FA_CHANNELWISE(name, NAME, id, nparams, from_y)              \
+    FA_DEFINE_CHANNELWISE_(name, NAME, from_y, f32, float, FA_F32)         \
+    FA_DEFINE_CHANNELWISE_(name, NAME, from_y, f64, double, FA_F64)
+#include "fastact/activations.def"
+
+/* ---- generic entry points --------------------------------------------------- */
+
+#define FA_DISPATCH_(CALL_F32, CALL_F64)             \
+    switch (dtype) {                                 \
+    case FA_F32: return CALL_F32;                    \
+    case FA_F64: return CALL_F64;                    \
+    }                                                \
+    return FA_ERR_BAD_DTYPE;
+
+fa_status fa_forward(fa_activation act, fa_dtype dtype, size_t n, const void *x, ptrdiff_t incx,
+                     void *y, ptrdiff_t incy, const fa_params *p) {
+    switch (act) {
+#define FA_ELTWISE(name, NAME, id, nparams, from_y)                                              \
+    case FA_##NAME:                                                                              \
+        FA_DISPATCH_(fa_##name##_forward_strided_f32(n, (const float *)x, incx, (float *)y, incy, p), \
+                     fa_##name##_forward_strided_f64(n, (const double *)x, incx, (double *)y, incy, p))
+#include "fastact/activations.def"
+    default: return FA_ERR_BAD_ACTIVATION;
+    }
+}
+
+fa_status fa_backward(fa_activation act, fa_dtype dtype, size_t n, const void *dy, ptrdiff_t incdy,
+                      const void *x, ptrdiff_t incx, const void *y, ptrdiff_t incy, void *dx,
+                      ptrdiff_t incdx, const fa_params *p) {
+    switch (act) {
+#define FA_ELTWISE(name, NAME, id, nparams, from_y)                                                 \
+    case FA_##NAME:                                                                                 \
+        FA_DISPATCH_(fa_##name##_backward_strided_f32(n, (const float *)dy, incdy, (const float *)x, \
+                                                      incx, (const float *)y, incy, (float *)dx,    \
+                                                      incdx, p),                                    \
+                     fa_##name##_backward_strided_f64(n, (const double *)dy, incdy,                 \
+                                                      (const double *)x, incx, (const double *)y,   \
+                                                      incy, (double *)dx, incdx, p))
+#include "fastact/activations.def"
+    default: return FA_ERR_BAD_ACTIVATION;
+    }
+}
+
+fa_status fa_rowwise_forward(fa_activation act, fa_dtype dtype, size_t rows, size_t cols,
+                             const void *x, ptrdiff_t ldx, ptrdiff_t incx, void *y, ptrdiff_t ldy,
+                             ptrdiff_t incy, const fa_params *p) {
+    switch (act) {
+#define FA_ROWWISE(name, NAME, id, nparams, from_y)                                              \
+    case FA_##NAME:                                                                              \
+        FA_DISPATCH_(fa__##name##_rowfwd_checked_f32(rows, cols, (const float *)x, ldx, incx,     \
+                                                     (float *)y, ldy, incy, p),                  \
+                     fa__##name##_rowfwd_checked_f64(rows, cols, (const double *)x, ldx, incx,    \
+                                                     (double *)y, ldy, incy, p))
+#include "fastact/activations.def"
+    default: return FA_ERR_BAD_ACTIVATION;
+    }
+}
+
+fa_status fa_rowwise_backward(fa_activation act, fa_dtype dtype, size_t rows, size_t cols,
+                              const void *dy, ptrdiff_t lddy, ptrdiff_t incdy, const void *x,
+                              ptrdiff_t ldx, ptrdiff_t incx, const void *y, ptrdiff_t ldy,
+                              ptrdiff_t incy, void *dx, ptrdiff_t lddx, ptrdiff_t incdx,
+                              const fa_params *p) {
+    if (!x && !y && rows && cols) return FA_ERR_NULL_POINTER;
+    switch (act) {
+#define FA_ROWWISE(name, NAME, id, nparams, from_y)                                                \
+    case FA_##NAME:                                                                                \
+        FA_DISPATCH_(fa__##name##_rowbwd_checked_f32(rows, cols, (const float *)dy, lddy, incdy,    \
+                                                     (const float *)x, ldx, incx, (const float *)y, \
+                                                     ldy, incy, (float *)dx, lddx, incdx, p),       \
+                     fa__##name##_rowbwd_checked_f64(rows, cols, (const double *)dy, lddy, incdy,   \
+                                                     (const double *)x, ldx, incx,                  \
+                                                     (const double *)y, ldy, incy, (double *)dx,    \
+                                                     lddx, incdx, p))
+#include "fastact/activations.def"
+    default: return FA_ERR_BAD_ACTIVATION;
+    }
+}
+
+fa_status fa_channelwise_forward(fa_activation act, fa_dtype dtype, size_t outer, size_t channels,
+                                 size_t inner, const void *x, const void *w, void *y) {
+    switch (act) {
+#define FA_CHANNELWISE(name, NAME, id, nparams, from_y)                                          \
+    case FA_##NAME:                                                                              \
+        FA_DISPATCH_(fa_##name##_forward_f32(outer, channels, inner, (const float *)x,            \
+                                             (const float *)w, (float *)y),                      \
+                     fa_##name##_forward_f64(outer, channels, inner, (const double *)x,           \
+                                             (const double *)w, (double *)y))
+#include "fastact/activations.def"
+    default: return FA_ERR_BAD_ACTIVATION;
+    }
+}
+
+fa_status fa_channelwise_backward(fa_activation act, fa_dtype dtype, size_t outer, size_t channels,
+                                  size_t inner, const void *dy, const void *x, const void *w,
+                                  void *dx, void *dw) {
+    switch (act) {
+#define FA_CHANNELWISE(name, NAME, id, nparams, from_y)                                          \
+    case FA_##NAME:                                                                              \
+        FA_DISPATCH_(fa_##name##_backward_f32(outer, channels, inner, (const float *)dy,          \
+                                              (const float *)x, (const float *)w, (float *)dx,   \
+                                              (float *)dw),                                      \
+                     fa_##name##_backward_f64(outer, channels, inner, (const double *)dy,         \
+                                              (const double *)x, (const double *)w,               \
+                                              (double *)dx, (double *)dw))
+#include "fastact/activations.def"
+    default: return FA_ERR_BAD_ACTIVATION;
+    }
+}
