@@ -138,7 +138,7 @@ class CTranslator:
 # (registry field, C suffix, argument names) per kind
 SIGNATURES = {
     "eltwise": [("forward", "fwd", ("x",)), ("backward", "bwd", ("dy", "x")), ("backward_y", "bwdy", ("dy", "y"))],
-    "rowwise": [("forward", "fwd", ("x", "m", "s")), ("reduce_y", "red", ("dy", "y")),
+    "rowwise": [("forward", "fwd", ("x", "m", "s", "s1")), ("reduce_y", "red", ("dy", "y")),
                 ("backward_y", "bwdy", ("dy", "y", "r"))],
     "channelwise": [("forward", "fwd", ("x", "w")), ("backward", "bwd", ("dy", "x", "w")),
                     ("backward_weight", "bwdw", ("dy", "x", "w"))],
@@ -151,7 +151,9 @@ def gen_scalar(reg) -> str:
            '#include "fa_math.h"', ""]
     for act in reg.ACTIVATIONS:
         out.append(f"/* ---- {act.name}: {act.formula} */")
-        for ctype, sfx in (("float", "f32"), ("double", "f64")):
+        # row-wise kernels compute in double for both dtypes (see fastact.c)
+        dtypes = (("double", "f64"),) if act.kind == "rowwise" else (("float", "f32"), ("double", "f64"))
+        for ctype, sfx in dtypes:
             for field, role, args in SIGNATURES[act.kind]:
                 src = getattr(act, field)
                 if not src:

@@ -156,8 +156,11 @@ static inline double fa_exp_f64(double x)
 /* expm1                                                                    */
 /* ------------------------------------------------------------------------ */
 
-/* expm1 for x already in [-40, 710] (NaN allowed); expm1_core(+0) = +0. */
-static inline double fa_i_expm1_core(double x)
+/* expm1(x) as an unevaluated sum, for x in [-40, 710] (NaN propagates;
+ * other x give garbage that the callers select away):
+ * expm1(x) = (hi + *lo) * *f, where *f = 2 for n = 1024 and 1 otherwise.
+ * expm1_dd(+0) = (+0, +0). */
+static inline double fa_i_expm1_dd(double x, double *lo, double *f)
 {
     const double n = fa_i_round(x * FA_I_INV_LN2);
     const double rh = x - n * FA_I_LN2_HI;       /* exact */
@@ -166,23 +169,23 @@ static inline double fa_i_expm1_core(double x)
     const double c = (rh - r) - nl;              /* rounding error of r */
     /* expm1(r + c) = r + t, t ~= r^2 h(r) + c e^r */
     const double t = fa_i_expm1_tail(r) + (c + c * r);
-    /* n <= 53: s = 2^n, result (s - 1) + s*r + s*t.  s - 1 is exact (for
-     *          n < -53 the result is -1 within an ulp anyway) and s*r is
-     *          exact; their sum is formed with Fast2Sum (|s - 1| >= |s*r|,
-     *          or s - 1 = 0), so the only cancellation-prone step is exact
-     *          and the result has a single final rounding plus the small
-     *          error of s*t.  For |x| < ln2/2 (n = 0) this is r + t.
-     * n >= 54: (1 + (r + t)) * 2^(n-1) * 2 (the "-1" is below half an ulp);
-     *          the split keeps 2^(n-1) normal for n = 1024. */
-    const int big = n > 53.5;
-    const double s = fa_i_pow2i(big ? n - 1.0 : n);
-    const double A = s - 1.0;
+    /* expm1(x) = (s - 1) + s*r + s*t with s = 2^n.  s*r is exact, and
+     * s - 1 is exact for n <= 53 (for n < -53 the result is -1 within an
+     * ulp anyway); for n >= 54 the -1 is moved into the low part instead.
+     * A + B is formed exactly with Fast2Sum (|A| >= |B| or A = 0), so the
+     * cancellation-prone step is exact and the result has one final
+     * rounding plus the small error of s*t.  For |x| < ln2/2 (n = 0) this
+     * is just r + t.  n = 1024 uses s = 2^1023 and a final factor 2. */
+    const double ns = n > 1023.0 ? 1023.0 : n;
+    const double s = fa_i_pow2i(ns);
+    const double m1 = n < 53.5 ? 1.0 : 0.0;
+    const double A = s - m1;
     const double B = s * r;
     const double S = A + B;
     const double e = B - (S - A);
-    const double r_small = S + (s * t + e);
-    const double r_big = ((1.0 + (r + t)) * s) * 2.0;
-    return big ? r_big : r_small;
+    *lo = (s * t + e) - (1.0 - m1);
+    *f = 1.0 + (n - ns);
+    return S;
 }
 
 /* fa_expm1_f64: e^x - 1.
@@ -194,10 +197,14 @@ static inline double fa_i_expm1_core(double x)
  * overflow (x > ~709.78) -> inf, expm1(tiny) = tiny, NaN -> NaN. */
 static inline double fa_expm1_f64(double x)
 {
-    double xc = x > 710.0 ? 710.0 : x;
-    xc = xc < -40.0 ? -40.0 : xc;
-    const double y = fa_i_expm1_core(xc);
-    return x == 0.0 ? x : y;                    /* keep the sign of zero */
+    /* no clamping of x: out-of-range lanes are replaced at the end (a clamp
+     * makes GCC duplicate the whole computation for the constant paths) */
+    double lo, f;
+    const double hi = fa_i_expm1_dd(x, &lo, &f);
+    double y = (hi + lo) * f;
+    y = x > 709.8 ? fa_i_inf() : y;   /* n <= 1024 below; overflows from 709.78 */
+    y = x < -40.0 ? -1.0 : y;         /* expm1(x) rounds to -1 below ~-37.4 */
+    return x == 0.0 ? x : y;          /* keep the sign of zero */
 }
 
 /* ------------------------------------------------------------------------ */
@@ -277,18 +284,22 @@ static inline double fa_tanh_f64(double x)
 {
     const uint64_t ux = fa_i_d2u(x);
     const uint64_t sign = ux & UINT64_C(0x8000000000000000);
-    double a = fa_i_u2d(ux ^ sign);
-    a = a > 22.0 ? 22.0 : a;                    /* NaN passes through */
-    const double t = fa_i_expm1_core(2.0 * a);
-    /* t + 2 = dh + dl exactly (Fast2Sum on max/min); rounding t + 2 alone
-     * would cost up to 1 ulp of the result. */
-    const double dh = t + 2.0;
-    const double big = t > 2.0 ? t : 2.0;
-    const double small = t > 2.0 ? 2.0 : t;
-    const double dl = (big - dh) + small;
-    /* q = t/dh; t/(dh + dl) ~= q - q*dl/dh with 1/dh = (1 - q)/2 */
-    const double q = t / dh;
-    const double y = q - (q * (1.0 - q)) * (0.5 * dl);
+    const double a = fa_i_u2d(ux ^ sign);
+    /* t = expm1(2a) = th + tl, renormalized with Fast2Sum */
+    double tl, f;
+    const double th = fa_i_expm1_dd(2.0 * a, &tl, &f);   /* f = 1 here */
+    const double nh = th + tl;
+    const double nl = tl - (nh - th);
+    /* t + 2 = dh + dl (Fast2Sum on max/min of nh, 2): rounding t + 2
+     * alone would cost up to 1 ulp of the result. */
+    const double dh = nh + 2.0;
+    const double big = nh > 2.0 ? nh : 2.0;
+    const double small = nh > 2.0 ? 2.0 : nh;
+    const double dl = ((big - dh) + small) + nl;
+    /* (nh + nl)/(dh + dl) ~= q + (nl - q*dl)/dh, q = nh/dh, 1/dh ~= (1-q)/2 */
+    const double q = nh / dh;
+    double y = q + (nl - q * dl) * (0.5 * (1.0 - q));
+    y = a > 22.0 ? 1.0 : y;            /* tanh rounds to 1 from ~19.06 */
     return fa_i_u2d(fa_i_d2u(y) | sign);
 }
 

@@ -29,7 +29,7 @@
 
 #define FA_PRAGMA_(x) _Pragma(#x)
 #define FA_SIMD FA_PRAGMA_(omp simd)
-#define FA_SIMD_SUM(v) FA_PRAGMA_(omp simd reduction(+ : v))
+#define FA_SIMD_SUM(...) FA_PRAGMA_(omp simd reduction(+ : __VA_ARGS__))
 #define FA_SIMD_MAX(v) FA_PRAGMA_(omp simd reduction(max : v))
 
 /* ---- library information ------------------------------------------------ */
@@ -236,59 +236,69 @@ static fa_status fa__check_mat(size_t rows, size_t cols, const void *ptr, ptrdif
     return FA_OK;
 
 /* ---- row-wise (softmax family) ----------------------------------------------- *
- * Per row: m = max(x), s = sum(exp(x - m)) accumulated in double, y = fwd(x, m, s).
- * Backward: r = sum(red(dy, y)) in double, dx = bwdy(dy, y, r); from x, y is
- * recomputed from x.  Rows are independent, outputs are written in the last pass,
- * so in-place calls are safe. */
-#define FA_ROW_MAX_SUM(SFX, T, xr, incx)                                              \
-    T m = -(T)INFINITY;                                                                \
-    FA_SIMD_MAX(m) for (size_t c = 0; c < cols; c++) {                                 \
+ * Per row: m = max(x), s = sum(exp(x - m)) and s1 = s - 1 without cancellation
+ * (the k elements equal to m contribute exactly 1 each: s1 = (k - 1) + the rest),
+ * y = fwd(x, m, s, s1).  Backward:
+ * r = sum(red(dy, y)), dx = bwdy(dy, y, r); from x, y is recomputed from x.
+ * Both dtypes compute in double (the f64 scalar functions): for float input
+ * x - m is then exact and log(s) keeps the tiny terms, so float32 results are
+ * within ~1 ULP.  Rows are independent and outputs are written in the last
+ * pass, so in-place calls are safe. */
+#define FA_ROW_MAX_SUM(T, xr, incx)                                                    \
+    T mt_ = -(T)INFINITY;                                                              \
+    FA_SIMD_MAX(mt_) for (size_t c = 0; c < cols; c++) {                               \
         T v_ = xr[(ptrdiff_t)c * incx];                                                \
-        m = v_ > m ? v_ : m;                                                           \
+        mt_ = v_ > mt_ ? v_ : mt_;                                                     \
     }                                                                                  \
-    double s_ = 0.0;                                                                   \
-    FA_SIMD_SUM(s_) for (size_t c = 0; c < cols; c++) s_ += fa_exp_##SFX(xr[(ptrdiff_t)c * incx] - m); \
-    const T s = (T)s_;
+    const double m = (double)mt_;                                                      \
+    double t_ = 0.0, k_ = 0.0;                                                         \
+    FA_SIMD_SUM(t_, k_) for (size_t c = 0; c < cols; c++) {                            \
+        const double v_ = (double)xr[(ptrdiff_t)c * incx];                             \
+        const int top_ = v_ == m;                                                      \
+        t_ += top_ ? v_ - v_ : fa_exp_f64(v_ - m); /* inf - inf: NaN, as PyTorch */    \
+        k_ += top_ ? 1.0 : 0.0;                                                        \
+    }                                                                                  \
+    const double s1 = (k_ - 1.0) + t_, s = k_ + t_;
 
-#define FA_DEFINE_ROWWISE_(name, NAME, from_y, SFX, T, DT)                                                  \
+#define FA_ROW_Y(name, xr, incx) fa__##name##_fwd_f64((double)xr[(ptrdiff_t)c * incx], m, s, s1, pv)
+
+#define FA_DEFINE_ROWWISE_(name, NAME, from_y, SFX, T, DT)                                            \
     FA_CLONES static void fa__##name##_rowfwd_##SFX(size_t rows, size_t cols, const T *x,            \
                                                     ptrdiff_t ldx, ptrdiff_t incx, T *y,             \
                                                     ptrdiff_t ldy, ptrdiff_t incy,                   \
                                                     const fa_params *prm) {                          \
-        FA_LOCAL_PARAMS(T, prm)                                                                      \
+        FA_LOCAL_PARAMS(double, prm)                                                                 \
         for (size_t r = 0; r < rows; r++) {                                                          \
             const T *xr = x + (ptrdiff_t)r * ldx;                                                    \
             T *yr = y + (ptrdiff_t)r * ldy;                                                          \
-            FA_ROW_MAX_SUM(SFX, T, xr, incx)                                                         \
-            FA_SIMD for (size_t c = 0; c < cols; c++)                                                \
-                yr[(ptrdiff_t)c * incy] = fa__##name##_fwd_##SFX(xr[(ptrdiff_t)c * incx], m, s, pv); \
+            FA_ROW_MAX_SUM(T, xr, incx)                                                              \
+            FA_SIMD for (size_t c = 0; c < cols; c++) yr[(ptrdiff_t)c * incy] = (T)FA_ROW_Y(name, xr, incx); \
         }                                                                                            \
     }                                                                                                \
     FA_CLONES static void fa__##name##_rowbwd_##SFX(                                                 \
         size_t rows, size_t cols, const T *dy, ptrdiff_t lddy, ptrdiff_t incdy, const T *x,          \
         ptrdiff_t ldx, ptrdiff_t incx, const T *y, ptrdiff_t ldy, ptrdiff_t incy, T *dx,             \
         ptrdiff_t lddx, ptrdiff_t incdx, const fa_params *prm) {                                     \
-        FA_LOCAL_PARAMS(T, prm)                                                                      \
+        FA_LOCAL_PARAMS(double, prm)                                                                 \
         for (size_t r = 0; r < rows; r++) {                                                          \
             const T *dyr = dy + (ptrdiff_t)r * lddy;                                                 \
             T *dxr = dx + (ptrdiff_t)r * lddx;                                                       \
             double acc = 0.0;                                                                        \
             if (x) {                                                                                 \
                 const T *xr = x + (ptrdiff_t)r * ldx;                                                \
-                FA_ROW_MAX_SUM(SFX, T, xr, incx)                                                     \
-                FA_SIMD_SUM(acc) for (size_t c = 0; c < cols; c++) acc += fa__##name##_red_##SFX(    \
-                    dyr[(ptrdiff_t)c * incdy], fa__##name##_fwd_##SFX(xr[(ptrdiff_t)c * incx], m, s, pv), pv); \
-                const T rr = (T)acc;                                                                 \
+                FA_ROW_MAX_SUM(T, xr, incx)                                                          \
+                FA_SIMD_SUM(acc) for (size_t c = 0; c < cols; c++) acc += fa__##name##_red_f64(      \
+                    (double)dyr[(ptrdiff_t)c * incdy], FA_ROW_Y(name, xr, incx), pv);                \
                 FA_SIMD for (size_t c = 0; c < cols; c++) dxr[(ptrdiff_t)c * incdx] =                \
-                    fa__##name##_bwdy_##SFX(dyr[(ptrdiff_t)c * incdy],                              \
-                        fa__##name##_fwd_##SFX(xr[(ptrdiff_t)c * incx], m, s, pv), rr, pv);           \
+                    (T)fa__##name##_bwdy_f64((double)dyr[(ptrdiff_t)c * incdy],                      \
+                                             FA_ROW_Y(name, xr, incx), acc, pv);                     \
             } else {                                                                                 \
                 const T *yr = y + (ptrdiff_t)r * ldy;                                                \
-                FA_SIMD_SUM(acc) for (size_t c = 0; c < cols; c++) acc += fa__##name##_red_##SFX(    \
-                    dyr[(ptrdiff_t)c * incdy], yr[(ptrdiff_t)c * incy], pv);                         \
-                const T rr = (T)acc;                                                                 \
+                FA_SIMD_SUM(acc) for (size_t c = 0; c < cols; c++) acc += fa__##name##_red_f64(      \
+                    (double)dyr[(ptrdiff_t)c * incdy], (double)yr[(ptrdiff_t)c * incy], pv);         \
                 FA_SIMD for (size_t c = 0; c < cols; c++) dxr[(ptrdiff_t)c * incdx] =                \
-                    fa__##name##_bwdy_##SFX(dyr[(ptrdiff_t)c * incdy], yr[(ptrdiff_t)c * incy], rr, pv); \
+                    (T)fa__##name##_bwdy_f64((double)dyr[(ptrdiff_t)c * incdy],                      \
+                                             (double)yr[(ptrdiff_t)c * incy], acc, pv);              \
             }                                                                                        \
         }                                                                                            \
     }                                                                                                \

@@ -426,7 +426,7 @@ static inline float fa__softsign_fwd_f32(float x, const float *p) {
 static inline float fa__softsign_bwd_f32(float dy, float x, const float *p) {
     (void)dy; (void)x; (void)p;
     const float d = (1.0f + fabsf(x));
-    return (dy / (d * d));
+    return ((dy / d) / d);
 }
 static inline double fa__softsign_fwd_f64(double x, const double *p) {
     (void)x; (void)p;
@@ -436,7 +436,7 @@ static inline double fa__softsign_fwd_f64(double x, const double *p) {
 static inline double fa__softsign_bwd_f64(double dy, double x, const double *p) {
     (void)dy; (void)x; (void)p;
     const double d = (1.0 + fabs(x));
-    return (dy / (d * d));
+    return ((dy / d) / d);
 }
 static inline int fa__softsign_params_ok(const double *p) {
     (void)p;
@@ -444,20 +444,8 @@ static inline int fa__softsign_params_ok(const double *p) {
 }
 
 /* ---- softmax: f(x)_i = exp(x_i - max(x)) / sum_j exp(x_j - max(x)) */
-static inline float fa__softmax_fwd_f32(float x, float m, float s, const float *p) {
-    (void)m; (void)s; (void)x; (void)p;
-    return (fa_exp_f32((x - m)) / s);
-}
-static inline float fa__softmax_red_f32(float dy, float y, const float *p) {
-    (void)dy; (void)y; (void)p;
-    return (dy * y);
-}
-static inline float fa__softmax_bwdy_f32(float dy, float y, float r, const float *p) {
-    (void)dy; (void)r; (void)y; (void)p;
-    return (y * (dy - r));
-}
-static inline double fa__softmax_fwd_f64(double x, double m, double s, const double *p) {
-    (void)m; (void)s; (void)x; (void)p;
+static inline double fa__softmax_fwd_f64(double x, double m, double s, double s1, const double *p) {
+    (void)m; (void)s; (void)s1; (void)x; (void)p;
     return (fa_exp_f64((x - m)) / s);
 }
 static inline double fa__softmax_red_f64(double dy, double y, const double *p) {
@@ -478,21 +466,9 @@ static inline int fa__softmax_fromy_ok(const double *p) {
 }
 
 /* ---- log_softmax: f(x)_i = x_i - max(x) - log(sum_j exp(x_j - max(x))) */
-static inline float fa__log_softmax_fwd_f32(float x, float m, float s, const float *p) {
-    (void)m; (void)s; (void)x; (void)p;
-    return ((x - m) - fa_log_f32(s));
-}
-static inline float fa__log_softmax_red_f32(float dy, float y, const float *p) {
-    (void)dy; (void)y; (void)p;
-    return dy;
-}
-static inline float fa__log_softmax_bwdy_f32(float dy, float y, float r, const float *p) {
-    (void)dy; (void)r; (void)y; (void)p;
-    return (dy - (fa_exp_f32(y) * r));
-}
-static inline double fa__log_softmax_fwd_f64(double x, double m, double s, const double *p) {
-    (void)m; (void)s; (void)x; (void)p;
-    return ((x - m) - fa_log_f64(s));
+static inline double fa__log_softmax_fwd_f64(double x, double m, double s, double s1, const double *p) {
+    (void)m; (void)s; (void)s1; (void)x; (void)p;
+    return ((x - m) - fa_log1p_f64(s1));
 }
 static inline double fa__log_softmax_red_f64(double dy, double y, const double *p) {
     (void)dy; (void)y; (void)p;

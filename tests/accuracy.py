@@ -1,0 +1,103 @@
+"""Accuracy measurement shared by the tests and the table in the README.
+
+    python -m tests.accuracy      # print max ULP error per activation and dtype
+
+Inputs: random values over many magnitudes plus special values (±0, ±inf,
+subnormals, ±1e-30…±1e30, the largest finite values, each function's branch
+points and thresholds and their neighbours). NaN is tested separately.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import fastact
+from fastact._registry import ACTIVATIONS, BY_NAME
+
+from .reference import MP, NP, REFS, ulp_error
+
+ELTWISE = [a for a in ACTIVATIONS if a.kind == "eltwise"]
+SCALES = (1e-30, 1e-10, 1e-3, 0.1, 1, 3, 10, 30, 100, 1e4, 1e30)
+
+
+def special_values(dtype, spec=None) -> np.ndarray:
+    dt = np.dtype(dtype)
+    fi = np.finfo(dt)
+    base = [0.0, 1.0, 2.0, 6.0, 20.0, 0.5, 1e-30, 1e30, float(fi.max), float(fi.tiny),
+            float(fi.smallest_subnormal), 3 * float(fi.smallest_subnormal), np.inf,
+            88.72, 87.33, 103.97, 709.78, 708.39, 745.13, 9.0, 19.06, 0.55, 0.3466, 0.6931]
+    if spec is not None:
+        base += [abs(v) for v in spec.defaults.values()]
+    with np.errstate(over="ignore"):
+        v = np.array(base, dtype=np.float64).astype(dt)
+        v = np.concatenate([v, np.nextafter(v, dt.type(np.inf)), np.nextafter(v, dt.type(0))])
+    v = np.concatenate([v, -v])
+    return v[~np.isnan(v)]
+
+
+def random_values(dtype, n: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    dt = np.dtype(dtype)
+    per = n // (len(SCALES) + 1)
+    parts = [rng.uniform(-s, s, per) for s in SCALES]
+    emax = np.log10(float(np.finfo(dt).max))
+    parts.append(np.sign(rng.standard_normal(per)) * 10 ** rng.uniform(-emax, emax, per))
+    with np.errstate(over="ignore"):
+        return np.concatenate(parts).astype(dt)
+
+
+def inputs(dtype, spec, n: int) -> np.ndarray:
+    return np.concatenate([special_values(dtype, spec), random_values(dtype, n)])
+
+
+def _params(spec, dtype) -> dict:
+    """Defaults rounded to the dtype, as the kernels (and PyTorch) use them."""
+    return {k: float(np.dtype(dtype).type(v)) for k, v in spec.defaults.items()}
+
+
+def _ref(fn, x, dtype, spec):
+    """Reference in float64 for float32, in mpmath for float64."""
+    m = NP if np.dtype(dtype) == np.float32 else MP
+    with np.errstate(all="ignore"):
+        return fn(m.arr(x), m, **{k: m.num(v) for k, v in _params(spec, dtype).items()})
+
+
+def sample_size(dtype) -> int:
+    return 100_000 if np.dtype(dtype) == np.float32 else 4_000
+
+
+def measure_forward(name: str, dtype) -> tuple[float, float]:
+    """(max ULP error, worst input) of fastact.<name> against the reference."""
+    spec = BY_NAME[name]
+    x = inputs(dtype, spec, sample_size(dtype))
+    got = getattr(fastact, name)(x)
+    err = ulp_error(got, _ref(REFS[name][0], x, dtype, spec), dtype)
+    i = int(np.argmax(err))
+    return float(err[i]), float(x[i])
+
+
+def measure_backward(name: str, dtype, seed: int = 1) -> tuple[float, float]:
+    """(max ULP error, worst input) of dx = dy * f'(x) against dy times the exact derivative."""
+    spec = BY_NAME[name]
+    x = inputs(dtype, spec, sample_size(dtype) // 5)
+    dy = np.random.default_rng(seed).uniform(-2, 2, x.shape).astype(dtype)
+    got = getattr(fastact, name + "_backward")(dy, x)
+    m = NP if np.dtype(dtype) == np.float32 else MP
+    ref = _ref(REFS[name][1], x, dtype, spec) * m.arr(dy)
+    err = ulp_error(got, ref, dtype)
+    i = int(np.argmax(err))
+    return float(err[i]), float(x[i])
+
+
+def table() -> str:
+    rows = ["| activation | f32 fwd | f64 fwd | f32 bwd | f64 bwd | bound fwd (f32/f64) |",
+            "|---|---|---|---|---|---|"]
+    for a in ELTWISE:
+        cells = [f"{measure_forward(a.name, d)[0]:.2f}" for d in (np.float32, np.float64)]
+        cells += [f"{measure_backward(a.name, d)[0]:.2f}" for d in (np.float32, np.float64)]
+        rows.append(f"| {a.name} | " + " | ".join(cells) + f" | {a.ulp[0]:g} / {a.ulp[1]:g} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(table())

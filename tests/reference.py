@@ -1,0 +1,158 @@
+"""Independent references: each activation and its derivative written from the
+textbook definition, NOT from fastact's registry formulas.
+
+Every function takes a namespace ``m`` and arrays: with ``NP`` they compute in
+float64 NumPy (fast; accurate enough to grade float32 to a small fraction of a
+ULP), with ``MP`` on object arrays of mpmath numbers at 40 digits (to grade
+float64). Parameters arrive already rounded to the kernel's dtype, as PyTorch
+casts them.
+"""
+
+from __future__ import annotations
+
+import mpmath
+import numpy as np
+
+mpmath.mp.dps = 40
+
+
+class NP:
+    exp, expm1, log1p, log, tanh, cosh = np.exp, np.expm1, np.log1p, np.log, np.tanh, np.cosh
+    where, abs = staticmethod(np.where), staticmethod(np.abs)
+
+    @staticmethod
+    def arr(v):
+        return np.asarray(v, dtype=np.float64)
+
+    @staticmethod
+    def num(v):
+        return float(v)
+
+
+def _mp1(f):
+    return np.frompyfunc(f, 1, 1)
+
+
+def _mp_log1p(v):
+    return mpmath.log1p(v) if v > -1 else (mpmath.mpf("-inf") if v == -1 else mpmath.mpf("nan"))
+
+
+class MP:
+    exp, expm1, log1p, tanh = _mp1(mpmath.exp), _mp1(mpmath.expm1), _mp1(_mp_log1p), _mp1(mpmath.tanh)
+    cosh = _mp1(mpmath.cosh)
+    log = _mp1(lambda v: mpmath.log(v) if v >= 0 else mpmath.mpf("nan"))
+    abs = staticmethod(np.abs)
+
+    @staticmethod
+    def where(c, a, b):
+        c = np.asarray(c, dtype=bool)
+        a, b = np.broadcast_to(np.asarray(a, dtype=object), c.shape), np.broadcast_to(np.asarray(b, dtype=object), c.shape)
+        return np.where(c, a, b)
+
+    @staticmethod
+    def arr(v):
+        return np.array([mpmath.mpf(float(t)) for t in np.ravel(v)], dtype=object).reshape(np.shape(v))
+
+    @staticmethod
+    def num(v):
+        return mpmath.mpf(float(v))
+
+
+def _isnan(x):
+    return np.array([t != t for t in np.ravel(x)], dtype=bool).reshape(np.shape(x))
+
+
+SELU_ALPHA = "1.6732632423543772848170429916717"
+SELU_SCALE = "1.0507009873554804934193349852946"
+
+
+def _c(m, text):
+    return mpmath.mpf(text) if m is MP else float(text)
+
+
+# name -> (forward(x, m, **p), derivative(x, m, **p)); derivative is df/dx
+def _sigmoid(x, m):
+    return 1 / (1 + m.exp(-x))
+
+
+def _softplus(x, m, beta, threshold):
+    z = x * beta
+    return m.where(z > threshold, x, m.log1p(m.exp(m.where(z > threshold, 0, z))) / beta)
+
+
+def _sp_grad(x, m, beta, threshold):
+    z = x * beta
+    return m.where(z > threshold, 1, _sigmoid(m.where(z > threshold, 0, z), m))
+
+
+REFS = {
+    "identity": (lambda x, m: x, lambda x, m: m.where(x == x, 1, 1)),
+    "binary_step": (lambda x, m: m.where(x >= 0, 1, 0), lambda x, m: m.where(x == x, 0, 0)),
+    "relu": (lambda x, m: m.where(x > 0, x, 0), lambda x, m: m.where(x > 0, 1, 0)),
+    "leaky_relu": (lambda x, m, negative_slope: m.where(x > 0, x, negative_slope * x),
+                   lambda x, m, negative_slope: m.where(x > 0, 1, negative_slope)),
+    "relu6": (lambda x, m: m.where(x > 6, 6, m.where(x > 0, x, 0)),
+              lambda x, m: m.where((x > 0) & (x < 6), 1, 0)),
+    "hardtanh": (lambda x, m, min_val, max_val: m.where(x > max_val, max_val, m.where(x < min_val, min_val, x)),
+                 lambda x, m, min_val, max_val: m.where((x > min_val) & (x < max_val), 1, 0)),
+    "sigmoid": (_sigmoid, lambda x, m: _sigmoid(x, m) * _sigmoid(-x, m)),
+    "tanh": (lambda x, m: m.tanh(x), lambda x, m: 1 / m.cosh(x) ** 2),
+    "elu": (lambda x, m, alpha: m.where(x > 0, x, alpha * m.expm1(m.where(x > 0, 0, x))),
+            lambda x, m, alpha: m.where(x > 0, 1, alpha * m.exp(m.where(x > 0, 0, x)))),
+    "selu": (lambda x, m: _c(m, SELU_SCALE) * m.where(x > 0, x, _c(m, SELU_ALPHA) * m.expm1(m.where(x > 0, 0, x))),
+             lambda x, m: _c(m, SELU_SCALE) * m.where(x > 0, 1, _c(m, SELU_ALPHA) * m.exp(m.where(x > 0, 0, x)))),
+    "softplus": (_softplus, _sp_grad),
+    "softsign": (lambda x, m: m.where(m.abs(x) == np.inf, m.where(x > 0, 1, -1), x / (1 + m.abs(x))),
+                 lambda x, m: 1 / (1 + m.abs(x)) ** 2),
+}
+
+
+def softmax_rows(x: np.ndarray, m=MP):
+    """Row-wise softmax (last axis) of a float array, exact in mpmath."""
+    xs = m.arr(x)
+    out = np.empty(xs.shape, dtype=object)
+    for idx in np.ndindex(xs.shape[:-1]):
+        row = xs[idx]
+        e = m.exp(row - max(row))
+        out[idx] = e / sum(e)
+    return out
+
+
+def log_softmax_rows(x: np.ndarray, m=MP):
+    xs = m.arr(x)
+    out = np.empty(xs.shape, dtype=object)
+    for idx in np.ndindex(xs.shape[:-1]):
+        row = xs[idx]
+        mx = max(row)
+        out[idx] = row - mx - mpmath.log(sum(m.exp(row - mx)))
+    return out
+
+
+def ulp_error(got: np.ndarray, ref, dtype) -> np.ndarray:
+    """|got - ref| in units of the last place of dtype at ref (ref: float64 or mpf objects).
+
+    Where ref (rounded to dtype) is ±inf or NaN, the error is 0 if got is the
+    same and inf otherwise."""
+    with np.errstate(all="ignore"):
+        return _ulp_error(got, ref, np.dtype(dtype))
+
+
+def _ulp_error(got, ref, dtype):
+    got = np.asarray(got, dtype=dtype).ravel()
+    refo = np.asarray(ref).ravel()
+    ref_d = np.array([float(v) for v in refo], dtype=np.float64).astype(dtype) if refo.dtype == object \
+        else refo.astype(np.float64).astype(dtype)
+    out = np.zeros(got.shape, dtype=np.float64)
+    special = ~np.isfinite(ref_d)
+    same = (got == ref_d) | (np.isnan(got) & np.isnan(ref_d))
+    out[special & ~same] = np.inf
+    fin = ~special
+    spacing = np.spacing(np.abs(ref_d[fin])).astype(np.float64)
+    if refo.dtype == object:
+        diff = np.array([abs(mpmath.mpf(float(g)) - r) for g, r in zip(got[fin], refo[fin])], dtype=object)
+        out[fin] = np.array([float(d) for d in diff]) / spacing
+    else:
+        with np.errstate(invalid="ignore"):
+            out[fin] = np.abs(got[fin].astype(np.float64) - refo[fin].astype(np.float64)) / spacing
+    out[fin & ~np.isfinite(got)] = np.inf
+    return out
