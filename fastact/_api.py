@@ -221,9 +221,8 @@ def _channels(xshape: tuple, w: np.ndarray, fname: str) -> tuple[int, int, int]:
 def channelwise_forward(spec: Activation, x, weight, out, backend):
     fname = f"fastact.{spec.name}"
     xa, wa = _as_array(x, fname, "x"), _as_array(weight, fname, "weight")
-    (cx, rx), (cw, rw) = _compute_dtype(xa.dtype, fname, "x"), _compute_dtype(wa.dtype, fname, "weight")
-    result = np.result_type(rx, rw)
-    compute = _F64 if result == _F64 else _F32
+    compute, result = _compute_dtype(xa.dtype, fname, "x")  # the weight is cast to x's dtype
+    _compute_dtype(wa.dtype, fname, "weight")
     outer, chans, inner = _channels(xa.shape, wa, fname)
     _check_out(out, xa.shape, result, (xa, wa), fname)
     be = _dispatch.select(backend, xa)
@@ -242,8 +241,8 @@ def channelwise_backward(spec: Activation, dy, x, weight, backend):
     if dya.shape != xa.shape:
         raise ValueError(f"{fname}: dy has shape {dya.shape} but x has shape {xa.shape}")
     dts = [_compute_dtype(a.dtype, fname, n) for a, n in ((dya, "dy"), (xa, "x"), (wa, "weight"))]
-    result = np.result_type(*(r for _, r in dts))
-    compute = _F64 if result == _F64 else _F32
+    result = np.result_type(dts[0][1], dts[1][1])  # the weight is cast to the result dtype
+    compute = _F64 if _F64 in (dts[0][0], dts[1][0]) else _F32
     outer, chans, inner = _channels(xa.shape, wa, fname)
     be = _dispatch.select(backend, xa)
     dyc, xc = (np.ascontiguousarray(_cast(a, compute)) for a in (dya, xa))
