@@ -1,0 +1,34 @@
+"""`python -m fastact` shows something real."""
+
+import subprocess
+import sys
+
+import fastact
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "fastact", *args], capture_output=True, text=True,
+                          check=True, timeout=120).stdout
+
+
+def test_info():
+    out = run("info")
+    assert fastact.__version__ in out and "native" in out and fastact.get_library() in out
+    assert "x86-64" in out or "compiler default" in out
+    assert run() == out
+
+
+def test_list_and_demo():
+    assert "softplus" in run("list")
+    out = run("demo")
+    assert "sigmoid" in out and "NumPy" in out
+
+
+def test_flags():
+    assert run("--cflags").strip() == f"-I{fastact.get_include()}"
+    assert "-lfastact" in run("--libs")
+
+
+def test_show_config(capsys):
+    fastact.show_config()
+    assert "native" in capsys.readouterr().out
