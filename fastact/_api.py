@@ -179,7 +179,7 @@ def backward(spec: Activation, dy, x, y, out, backend, params: dict, axis=-1):
         if not spec.has_backward_y:
             raise ValueError(f"{fname}: the derivative of {spec.name} cannot be computed from "
                              "the output y; pass x")
-        if spec.backward_y_when and not _cond(spec.backward_y_when, dict(zip(spec.param_names, prm))):
+        if spec.backward_y_when and not _cond(spec.backward_y_when, dict(zip(spec.param_names, prm, strict=True))):
             raise ValueError(f"{fname}: the derivative from y is exact only when "
                              f"{spec.backward_y_when}; pass x")
         src, srcname, op = _as_array(y, fname, "y"), "y", OP_BACKWARD_Y

@@ -149,7 +149,7 @@ def _ulp_error(got, ref, dtype):
     fin = ~special
     spacing = np.spacing(np.abs(ref_d[fin])).astype(np.float64)
     if refo.dtype == object:
-        diff = np.array([abs(mpmath.mpf(float(g)) - r) for g, r in zip(got[fin], refo[fin])], dtype=object)
+        diff = np.array([abs(mpmath.mpf(float(g)) - r) for g, r in zip(got[fin], refo[fin], strict=True)], dtype=object)
         out[fin] = np.array([float(d) for d in diff]) / spacing
     else:
         with np.errstate(invalid="ignore"):

@@ -21,7 +21,7 @@ def test_generated_files_are_fresh():
 def test_library_matches_registry():
     compiled = native.activations()
     assert [c[0] for c in compiled] == [a.name for a in ACTIVATIONS]
-    for (name, kind, nparams, from_y), a in zip(compiled, ACTIVATIONS):
+    for (name, kind, nparams, from_y), a in zip(compiled, ACTIVATIONS, strict=True):
         assert KINDS[kind] == a.kind and nparams == len(a.params) and bool(from_y) == a.has_backward_y, name
 
 

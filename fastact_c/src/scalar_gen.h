@@ -3,386 +3,396 @@
 #ifndef FASTACT_SCALAR_GEN_H
 #define FASTACT_SCALAR_GEN_H
 
+/* Always inline: GCC may otherwise keep calls inside the target_clones loops,
+ * which then neither vectorize nor use the clone's instruction set. */
+#ifndef FA_INLINE
+#if defined(__GNUC__)
+#define FA_INLINE static inline __attribute__((always_inline))
+#else
+#define FA_INLINE static inline
+#endif
+#endif
+
 #include "fa_math.h"
 
 /* ---- identity: f(x) = x */
-static inline float fa__identity_fwd_f32(float x, const float *p) {
+FA_INLINE float fa__identity_fwd_f32(float x, const float *p) {
     (void)x; (void)p;
     return x;
 }
-static inline float fa__identity_bwd_f32(float dy, float x, const float *p) {
+FA_INLINE float fa__identity_bwd_f32(float dy, float x, const float *p) {
     (void)dy; (void)x; (void)p;
     return dy;
 }
-static inline float fa__identity_bwdy_f32(float dy, float y, const float *p) {
+FA_INLINE float fa__identity_bwdy_f32(float dy, float y, const float *p) {
     (void)dy; (void)y; (void)p;
     return dy;
 }
-static inline double fa__identity_fwd_f64(double x, const double *p) {
+FA_INLINE double fa__identity_fwd_f64(double x, const double *p) {
     (void)x; (void)p;
     return x;
 }
-static inline double fa__identity_bwd_f64(double dy, double x, const double *p) {
+FA_INLINE double fa__identity_bwd_f64(double dy, double x, const double *p) {
     (void)dy; (void)x; (void)p;
     return dy;
 }
-static inline double fa__identity_bwdy_f64(double dy, double y, const double *p) {
+FA_INLINE double fa__identity_bwdy_f64(double dy, double y, const double *p) {
     (void)dy; (void)y; (void)p;
     return dy;
 }
-static inline int fa__identity_params_ok(const double *p) {
+FA_INLINE int fa__identity_params_ok(const double *p) {
     (void)p;
     return 1;
 }
-static inline int fa__identity_fromy_ok(const double *p) {
+FA_INLINE int fa__identity_fromy_ok(const double *p) {
     (void)p;
     return 1;
 }
 
 /* ---- binary_step: f(x) = 1 if x >= 0 else 0 */
-static inline float fa__binary_step_fwd_f32(float x, const float *p) {
+FA_INLINE float fa__binary_step_fwd_f32(float x, const float *p) {
     (void)x; (void)p;
     return ((x < 0.0f) ? 0.0f : ((x >= 0.0f) ? 1.0f : x));
 }
-static inline float fa__binary_step_bwd_f32(float dy, float x, const float *p) {
+FA_INLINE float fa__binary_step_bwd_f32(float dy, float x, const float *p) {
     (void)dy; (void)x; (void)p;
     return ((x == x) ? 0.0f : x);
 }
-static inline float fa__binary_step_bwdy_f32(float dy, float y, const float *p) {
+FA_INLINE float fa__binary_step_bwdy_f32(float dy, float y, const float *p) {
     (void)dy; (void)y; (void)p;
     return ((y == y) ? 0.0f : y);
 }
-static inline double fa__binary_step_fwd_f64(double x, const double *p) {
+FA_INLINE double fa__binary_step_fwd_f64(double x, const double *p) {
     (void)x; (void)p;
     return ((x < 0.0) ? 0.0 : ((x >= 0.0) ? 1.0 : x));
 }
-static inline double fa__binary_step_bwd_f64(double dy, double x, const double *p) {
+FA_INLINE double fa__binary_step_bwd_f64(double dy, double x, const double *p) {
     (void)dy; (void)x; (void)p;
     return ((x == x) ? 0.0 : x);
 }
-static inline double fa__binary_step_bwdy_f64(double dy, double y, const double *p) {
+FA_INLINE double fa__binary_step_bwdy_f64(double dy, double y, const double *p) {
     (void)dy; (void)y; (void)p;
     return ((y == y) ? 0.0 : y);
 }
-static inline int fa__binary_step_params_ok(const double *p) {
+FA_INLINE int fa__binary_step_params_ok(const double *p) {
     (void)p;
     return 1;
 }
-static inline int fa__binary_step_fromy_ok(const double *p) {
+FA_INLINE int fa__binary_step_fromy_ok(const double *p) {
     (void)p;
     return 1;
 }
 
 /* ---- relu: f(x) = max(x, 0) */
-static inline float fa__relu_fwd_f32(float x, const float *p) {
+FA_INLINE float fa__relu_fwd_f32(float x, const float *p) {
     (void)x; (void)p;
     return ((x <= 0.0f) ? 0.0f : x);
 }
-static inline float fa__relu_bwd_f32(float dy, float x, const float *p) {
+FA_INLINE float fa__relu_bwd_f32(float dy, float x, const float *p) {
     (void)dy; (void)x; (void)p;
     return ((x <= 0.0f) ? 0.0f : dy);
 }
-static inline float fa__relu_bwdy_f32(float dy, float y, const float *p) {
+FA_INLINE float fa__relu_bwdy_f32(float dy, float y, const float *p) {
     (void)dy; (void)y; (void)p;
     return ((y <= 0.0f) ? 0.0f : dy);
 }
-static inline double fa__relu_fwd_f64(double x, const double *p) {
+FA_INLINE double fa__relu_fwd_f64(double x, const double *p) {
     (void)x; (void)p;
     return ((x <= 0.0) ? 0.0 : x);
 }
-static inline double fa__relu_bwd_f64(double dy, double x, const double *p) {
+FA_INLINE double fa__relu_bwd_f64(double dy, double x, const double *p) {
     (void)dy; (void)x; (void)p;
     return ((x <= 0.0) ? 0.0 : dy);
 }
-static inline double fa__relu_bwdy_f64(double dy, double y, const double *p) {
+FA_INLINE double fa__relu_bwdy_f64(double dy, double y, const double *p) {
     (void)dy; (void)y; (void)p;
     return ((y <= 0.0) ? 0.0 : dy);
 }
-static inline int fa__relu_params_ok(const double *p) {
+FA_INLINE int fa__relu_params_ok(const double *p) {
     (void)p;
     return 1;
 }
-static inline int fa__relu_fromy_ok(const double *p) {
+FA_INLINE int fa__relu_fromy_ok(const double *p) {
     (void)p;
     return 1;
 }
 
 /* ---- leaky_relu: f(x) = x if x > 0 else negative_slope * x */
-static inline float fa__leaky_relu_fwd_f32(float x, const float *p) {
+FA_INLINE float fa__leaky_relu_fwd_f32(float x, const float *p) {
     const float negative_slope = p[0];
     (void)x; (void)p;
     return ((x > 0.0f) ? x : (x * negative_slope));
 }
-static inline float fa__leaky_relu_bwd_f32(float dy, float x, const float *p) {
+FA_INLINE float fa__leaky_relu_bwd_f32(float dy, float x, const float *p) {
     const float negative_slope = p[0];
     (void)dy; (void)x; (void)p;
     return ((x > 0.0f) ? dy : (dy * negative_slope));
 }
-static inline float fa__leaky_relu_bwdy_f32(float dy, float y, const float *p) {
+FA_INLINE float fa__leaky_relu_bwdy_f32(float dy, float y, const float *p) {
     const float negative_slope = p[0];
     (void)dy; (void)y; (void)p;
     return ((y > 0.0f) ? dy : (dy * negative_slope));
 }
-static inline double fa__leaky_relu_fwd_f64(double x, const double *p) {
+FA_INLINE double fa__leaky_relu_fwd_f64(double x, const double *p) {
     const double negative_slope = p[0];
     (void)x; (void)p;
     return ((x > 0.0) ? x : (x * negative_slope));
 }
-static inline double fa__leaky_relu_bwd_f64(double dy, double x, const double *p) {
+FA_INLINE double fa__leaky_relu_bwd_f64(double dy, double x, const double *p) {
     const double negative_slope = p[0];
     (void)dy; (void)x; (void)p;
     return ((x > 0.0) ? dy : (dy * negative_slope));
 }
-static inline double fa__leaky_relu_bwdy_f64(double dy, double y, const double *p) {
+FA_INLINE double fa__leaky_relu_bwdy_f64(double dy, double y, const double *p) {
     const double negative_slope = p[0];
     (void)dy; (void)y; (void)p;
     return ((y > 0.0) ? dy : (dy * negative_slope));
 }
-static inline int fa__leaky_relu_params_ok(const double *p) {
+FA_INLINE int fa__leaky_relu_params_ok(const double *p) {
     (void)p;
     return p[0] == p[0];
 }
-static inline int fa__leaky_relu_fromy_ok(const double *p) {
+FA_INLINE int fa__leaky_relu_fromy_ok(const double *p) {
     (void)p;
     return (p[0] > 0.0);
 }
 
 /* ---- relu6: f(x) = min(max(x, 0), 6) */
-static inline float fa__relu6_fwd_f32(float x, const float *p) {
+FA_INLINE float fa__relu6_fwd_f32(float x, const float *p) {
     (void)x; (void)p;
     return ((x <= 0.0f) ? 0.0f : ((x >= 6.0f) ? 6.0f : x));
 }
-static inline float fa__relu6_bwd_f32(float dy, float x, const float *p) {
+FA_INLINE float fa__relu6_bwd_f32(float dy, float x, const float *p) {
     (void)dy; (void)x; (void)p;
     return ((x <= 0.0f) ? 0.0f : ((x >= 6.0f) ? 0.0f : dy));
 }
-static inline float fa__relu6_bwdy_f32(float dy, float y, const float *p) {
+FA_INLINE float fa__relu6_bwdy_f32(float dy, float y, const float *p) {
     (void)dy; (void)y; (void)p;
     return ((y <= 0.0f) ? 0.0f : ((y >= 6.0f) ? 0.0f : dy));
 }
-static inline double fa__relu6_fwd_f64(double x, const double *p) {
+FA_INLINE double fa__relu6_fwd_f64(double x, const double *p) {
     (void)x; (void)p;
     return ((x <= 0.0) ? 0.0 : ((x >= 6.0) ? 6.0 : x));
 }
-static inline double fa__relu6_bwd_f64(double dy, double x, const double *p) {
+FA_INLINE double fa__relu6_bwd_f64(double dy, double x, const double *p) {
     (void)dy; (void)x; (void)p;
     return ((x <= 0.0) ? 0.0 : ((x >= 6.0) ? 0.0 : dy));
 }
-static inline double fa__relu6_bwdy_f64(double dy, double y, const double *p) {
+FA_INLINE double fa__relu6_bwdy_f64(double dy, double y, const double *p) {
     (void)dy; (void)y; (void)p;
     return ((y <= 0.0) ? 0.0 : ((y >= 6.0) ? 0.0 : dy));
 }
-static inline int fa__relu6_params_ok(const double *p) {
+FA_INLINE int fa__relu6_params_ok(const double *p) {
     (void)p;
     return 1;
 }
-static inline int fa__relu6_fromy_ok(const double *p) {
+FA_INLINE int fa__relu6_fromy_ok(const double *p) {
     (void)p;
     return 1;
 }
 
 /* ---- hardtanh: f(x) = min(max(x, min_val), max_val) */
-static inline float fa__hardtanh_fwd_f32(float x, const float *p) {
+FA_INLINE float fa__hardtanh_fwd_f32(float x, const float *p) {
     const float min_val = p[0];
     const float max_val = p[1];
     (void)x; (void)p;
     return ((x <= min_val) ? min_val : ((x >= max_val) ? max_val : x));
 }
-static inline float fa__hardtanh_bwd_f32(float dy, float x, const float *p) {
+FA_INLINE float fa__hardtanh_bwd_f32(float dy, float x, const float *p) {
     const float min_val = p[0];
     const float max_val = p[1];
     (void)dy; (void)x; (void)p;
     return ((x <= min_val) ? 0.0f : ((x >= max_val) ? 0.0f : dy));
 }
-static inline float fa__hardtanh_bwdy_f32(float dy, float y, const float *p) {
+FA_INLINE float fa__hardtanh_bwdy_f32(float dy, float y, const float *p) {
     const float min_val = p[0];
     const float max_val = p[1];
     (void)dy; (void)y; (void)p;
     return ((y <= min_val) ? 0.0f : ((y >= max_val) ? 0.0f : dy));
 }
-static inline double fa__hardtanh_fwd_f64(double x, const double *p) {
+FA_INLINE double fa__hardtanh_fwd_f64(double x, const double *p) {
     const double min_val = p[0];
     const double max_val = p[1];
     (void)x; (void)p;
     return ((x <= min_val) ? min_val : ((x >= max_val) ? max_val : x));
 }
-static inline double fa__hardtanh_bwd_f64(double dy, double x, const double *p) {
+FA_INLINE double fa__hardtanh_bwd_f64(double dy, double x, const double *p) {
     const double min_val = p[0];
     const double max_val = p[1];
     (void)dy; (void)x; (void)p;
     return ((x <= min_val) ? 0.0 : ((x >= max_val) ? 0.0 : dy));
 }
-static inline double fa__hardtanh_bwdy_f64(double dy, double y, const double *p) {
+FA_INLINE double fa__hardtanh_bwdy_f64(double dy, double y, const double *p) {
     const double min_val = p[0];
     const double max_val = p[1];
     (void)dy; (void)y; (void)p;
     return ((y <= min_val) ? 0.0 : ((y >= max_val) ? 0.0 : dy));
 }
-static inline int fa__hardtanh_params_ok(const double *p) {
+FA_INLINE int fa__hardtanh_params_ok(const double *p) {
     (void)p;
     return p[0] == p[0] && p[1] == p[1] && (p[0] <= p[1]);
 }
-static inline int fa__hardtanh_fromy_ok(const double *p) {
+FA_INLINE int fa__hardtanh_fromy_ok(const double *p) {
     (void)p;
     return (p[0] < p[1]);
 }
 
 /* ---- sigmoid: f(x) = 1 / (1 + exp(-x)) */
-static inline float fa__sigmoid_fwd_f32(float x, const float *p) {
+FA_INLINE float fa__sigmoid_fwd_f32(float x, const float *p) {
     (void)x; (void)p;
     const float e = fa_exp_f32((-fabsf(x)));
     const float r = (1.0f / (1.0f + e));
     return ((x >= 0.0f) ? r : (e * r));
 }
-static inline float fa__sigmoid_bwd_f32(float dy, float x, const float *p) {
+FA_INLINE float fa__sigmoid_bwd_f32(float dy, float x, const float *p) {
     (void)dy; (void)x; (void)p;
     const float e = fa_exp_f32((-fabsf(x)));
     const float r = (1.0f / (1.0f + e));
     return (dy * ((e * r) * r));
 }
-static inline float fa__sigmoid_bwdy_f32(float dy, float y, const float *p) {
+FA_INLINE float fa__sigmoid_bwdy_f32(float dy, float y, const float *p) {
     (void)dy; (void)y; (void)p;
     return (dy * (y * (1.0f - y)));
 }
-static inline double fa__sigmoid_fwd_f64(double x, const double *p) {
+FA_INLINE double fa__sigmoid_fwd_f64(double x, const double *p) {
     (void)x; (void)p;
     const double e = fa_exp_f64((-fabs(x)));
     const double r = (1.0 / (1.0 + e));
     return ((x >= 0.0) ? r : (e * r));
 }
-static inline double fa__sigmoid_bwd_f64(double dy, double x, const double *p) {
+FA_INLINE double fa__sigmoid_bwd_f64(double dy, double x, const double *p) {
     (void)dy; (void)x; (void)p;
     const double e = fa_exp_f64((-fabs(x)));
     const double r = (1.0 / (1.0 + e));
     return (dy * ((e * r) * r));
 }
-static inline double fa__sigmoid_bwdy_f64(double dy, double y, const double *p) {
+FA_INLINE double fa__sigmoid_bwdy_f64(double dy, double y, const double *p) {
     (void)dy; (void)y; (void)p;
     return (dy * (y * (1.0 - y)));
 }
-static inline int fa__sigmoid_params_ok(const double *p) {
+FA_INLINE int fa__sigmoid_params_ok(const double *p) {
     (void)p;
     return 1;
 }
-static inline int fa__sigmoid_fromy_ok(const double *p) {
+FA_INLINE int fa__sigmoid_fromy_ok(const double *p) {
     (void)p;
     return 1;
 }
 
 /* ---- tanh: f(x) = tanh(x) */
-static inline float fa__tanh_fwd_f32(float x, const float *p) {
+FA_INLINE float fa__tanh_fwd_f32(float x, const float *p) {
     (void)x; (void)p;
     return fa_tanh_f32(x);
 }
-static inline float fa__tanh_bwd_f32(float dy, float x, const float *p) {
+FA_INLINE float fa__tanh_bwd_f32(float dy, float x, const float *p) {
     (void)dy; (void)x; (void)p;
     const float e = fa_exp_f32(((-2.0f) * fabsf(x)));
     const float d = (1.0f + e);
     return (dy * ((4.0f * e) / (d * d)));
 }
-static inline float fa__tanh_bwdy_f32(float dy, float y, const float *p) {
+FA_INLINE float fa__tanh_bwdy_f32(float dy, float y, const float *p) {
     (void)dy; (void)y; (void)p;
     return (dy * ((1.0f - y) * (1.0f + y)));
 }
-static inline double fa__tanh_fwd_f64(double x, const double *p) {
+FA_INLINE double fa__tanh_fwd_f64(double x, const double *p) {
     (void)x; (void)p;
     return fa_tanh_f64(x);
 }
-static inline double fa__tanh_bwd_f64(double dy, double x, const double *p) {
+FA_INLINE double fa__tanh_bwd_f64(double dy, double x, const double *p) {
     (void)dy; (void)x; (void)p;
     const double e = fa_exp_f64(((-2.0) * fabs(x)));
     const double d = (1.0 + e);
     return (dy * ((4.0 * e) / (d * d)));
 }
-static inline double fa__tanh_bwdy_f64(double dy, double y, const double *p) {
+FA_INLINE double fa__tanh_bwdy_f64(double dy, double y, const double *p) {
     (void)dy; (void)y; (void)p;
     return (dy * ((1.0 - y) * (1.0 + y)));
 }
-static inline int fa__tanh_params_ok(const double *p) {
+FA_INLINE int fa__tanh_params_ok(const double *p) {
     (void)p;
     return 1;
 }
-static inline int fa__tanh_fromy_ok(const double *p) {
+FA_INLINE int fa__tanh_fromy_ok(const double *p) {
     (void)p;
     return 1;
 }
 
 /* ---- elu: f(x) = x if x > 0 else alpha * (exp(x) - 1) */
-static inline float fa__elu_fwd_f32(float x, const float *p) {
+FA_INLINE float fa__elu_fwd_f32(float x, const float *p) {
     const float alpha = p[0];
     (void)x; (void)p;
     return ((x > 0.0f) ? x : (alpha * fa_expm1_f32(x)));
 }
-static inline float fa__elu_bwd_f32(float dy, float x, const float *p) {
+FA_INLINE float fa__elu_bwd_f32(float dy, float x, const float *p) {
     const float alpha = p[0];
     (void)dy; (void)x; (void)p;
     return ((x > 0.0f) ? dy : (dy * (alpha * fa_exp_f32(x))));
 }
-static inline float fa__elu_bwdy_f32(float dy, float y, const float *p) {
+FA_INLINE float fa__elu_bwdy_f32(float dy, float y, const float *p) {
     const float alpha = p[0];
     (void)dy; (void)y; (void)p;
     return ((y > 0.0f) ? dy : (dy * (y + alpha)));
 }
-static inline double fa__elu_fwd_f64(double x, const double *p) {
+FA_INLINE double fa__elu_fwd_f64(double x, const double *p) {
     const double alpha = p[0];
     (void)x; (void)p;
     return ((x > 0.0) ? x : (alpha * fa_expm1_f64(x)));
 }
-static inline double fa__elu_bwd_f64(double dy, double x, const double *p) {
+FA_INLINE double fa__elu_bwd_f64(double dy, double x, const double *p) {
     const double alpha = p[0];
     (void)dy; (void)x; (void)p;
     return ((x > 0.0) ? dy : (dy * (alpha * fa_exp_f64(x))));
 }
-static inline double fa__elu_bwdy_f64(double dy, double y, const double *p) {
+FA_INLINE double fa__elu_bwdy_f64(double dy, double y, const double *p) {
     const double alpha = p[0];
     (void)dy; (void)y; (void)p;
     return ((y > 0.0) ? dy : (dy * (y + alpha)));
 }
-static inline int fa__elu_params_ok(const double *p) {
+FA_INLINE int fa__elu_params_ok(const double *p) {
     (void)p;
     return p[0] == p[0];
 }
-static inline int fa__elu_fromy_ok(const double *p) {
+FA_INLINE int fa__elu_fromy_ok(const double *p) {
     (void)p;
     return (p[0] >= 0.0);
 }
 
 /* ---- selu: f(x) = scale * (x if x > 0 else alpha * (exp(x) - 1)), alpha = 1.6732632423543772848170429916717, scale = 1.0507009873554804934193349852946 */
-static inline float fa__selu_fwd_f32(float x, const float *p) {
+FA_INLINE float fa__selu_fwd_f32(float x, const float *p) {
     (void)x; (void)p;
     return (1.0507009873554804934193349852946f * ((x > 0.0f) ? x : (1.6732632423543772848170429916717f * fa_expm1_f32(x))));
 }
-static inline float fa__selu_bwd_f32(float dy, float x, const float *p) {
+FA_INLINE float fa__selu_bwd_f32(float dy, float x, const float *p) {
     (void)dy; (void)x; (void)p;
     return ((x > 0.0f) ? (dy * 1.0507009873554804934193349852946f) : (dy * (1.7580993408473768599402175208123f * fa_exp_f32(x))));
 }
-static inline float fa__selu_bwdy_f32(float dy, float y, const float *p) {
+FA_INLINE float fa__selu_bwdy_f32(float dy, float y, const float *p) {
     (void)dy; (void)y; (void)p;
     return ((y > 0.0f) ? (dy * 1.0507009873554804934193349852946f) : (dy * (y + 1.7580993408473768599402175208123f)));
 }
-static inline double fa__selu_fwd_f64(double x, const double *p) {
+FA_INLINE double fa__selu_fwd_f64(double x, const double *p) {
     (void)x; (void)p;
     return (1.0507009873554804934193349852946 * ((x > 0.0) ? x : (1.6732632423543772848170429916717 * fa_expm1_f64(x))));
 }
-static inline double fa__selu_bwd_f64(double dy, double x, const double *p) {
+FA_INLINE double fa__selu_bwd_f64(double dy, double x, const double *p) {
     (void)dy; (void)x; (void)p;
     return ((x > 0.0) ? (dy * 1.0507009873554804934193349852946) : (dy * (1.7580993408473768599402175208123 * fa_exp_f64(x))));
 }
-static inline double fa__selu_bwdy_f64(double dy, double y, const double *p) {
+FA_INLINE double fa__selu_bwdy_f64(double dy, double y, const double *p) {
     (void)dy; (void)y; (void)p;
     return ((y > 0.0) ? (dy * 1.0507009873554804934193349852946) : (dy * (y + 1.7580993408473768599402175208123)));
 }
-static inline int fa__selu_params_ok(const double *p) {
+FA_INLINE int fa__selu_params_ok(const double *p) {
     (void)p;
     return 1;
 }
-static inline int fa__selu_fromy_ok(const double *p) {
+FA_INLINE int fa__selu_fromy_ok(const double *p) {
     (void)p;
     return 1;
 }
 
 /* ---- softplus: f(x) = x if beta*x > threshold else log(1 + exp(beta*x)) / beta */
-static inline float fa__softplus_fwd_f32(float x, const float *p) {
+FA_INLINE float fa__softplus_fwd_f32(float x, const float *p) {
     const float beta = p[0];
     const float threshold = p[1];
     (void)x; (void)p;
@@ -390,14 +400,14 @@ static inline float fa__softplus_fwd_f32(float x, const float *p) {
     const float r = ((((z) > (0.0f) ? (z) : (0.0f)) + fa_log1p_f32(fa_exp_f32((-fabsf(z))))) / beta);
     return ((z > threshold) ? x : r);
 }
-static inline float fa__softplus_bwd_f32(float dy, float x, const float *p) {
+FA_INLINE float fa__softplus_bwd_f32(float dy, float x, const float *p) {
     const float beta = p[0];
     const float threshold = p[1];
     (void)dy; (void)x; (void)p;
     const float z = (x * beta);
     return ((z > threshold) ? dy : (dy * fa__sigmoid_fwd_f32(z, p)));
 }
-static inline double fa__softplus_fwd_f64(double x, const double *p) {
+FA_INLINE double fa__softplus_fwd_f64(double x, const double *p) {
     const double beta = p[0];
     const double threshold = p[1];
     (void)x; (void)p;
@@ -405,114 +415,114 @@ static inline double fa__softplus_fwd_f64(double x, const double *p) {
     const double r = ((((z) > (0.0) ? (z) : (0.0)) + fa_log1p_f64(fa_exp_f64((-fabs(z))))) / beta);
     return ((z > threshold) ? x : r);
 }
-static inline double fa__softplus_bwd_f64(double dy, double x, const double *p) {
+FA_INLINE double fa__softplus_bwd_f64(double dy, double x, const double *p) {
     const double beta = p[0];
     const double threshold = p[1];
     (void)dy; (void)x; (void)p;
     const double z = (x * beta);
     return ((z > threshold) ? dy : (dy * fa__sigmoid_fwd_f64(z, p)));
 }
-static inline int fa__softplus_params_ok(const double *p) {
+FA_INLINE int fa__softplus_params_ok(const double *p) {
     (void)p;
     return p[0] == p[0] && p[1] == p[1] && (p[0] > 0.0);
 }
 
 /* ---- softsign: f(x) = x / (1 + |x|) */
-static inline float fa__softsign_fwd_f32(float x, const float *p) {
+FA_INLINE float fa__softsign_fwd_f32(float x, const float *p) {
     (void)x; (void)p;
     const float a = fabsf(x);
     return ((a == ((float)INFINITY)) ? copysignf(1.0f, x) : (x / (1.0f + a)));
 }
-static inline float fa__softsign_bwd_f32(float dy, float x, const float *p) {
+FA_INLINE float fa__softsign_bwd_f32(float dy, float x, const float *p) {
     (void)dy; (void)x; (void)p;
     const float d = (1.0f + fabsf(x));
     return ((dy / d) / d);
 }
-static inline double fa__softsign_fwd_f64(double x, const double *p) {
+FA_INLINE double fa__softsign_fwd_f64(double x, const double *p) {
     (void)x; (void)p;
     const double a = fabs(x);
     return ((a == ((double)INFINITY)) ? copysign(1.0, x) : (x / (1.0 + a)));
 }
-static inline double fa__softsign_bwd_f64(double dy, double x, const double *p) {
+FA_INLINE double fa__softsign_bwd_f64(double dy, double x, const double *p) {
     (void)dy; (void)x; (void)p;
     const double d = (1.0 + fabs(x));
     return ((dy / d) / d);
 }
-static inline int fa__softsign_params_ok(const double *p) {
+FA_INLINE int fa__softsign_params_ok(const double *p) {
     (void)p;
     return 1;
 }
 
 /* ---- softmax: f(x)_i = exp(x_i - max(x)) / sum_j exp(x_j - max(x)) */
-static inline double fa__softmax_fwd_f64(double x, double m, double s, double s1, const double *p) {
+FA_INLINE double fa__softmax_fwd_f64(double x, double m, double s, double s1, const double *p) {
     (void)m; (void)s; (void)s1; (void)x; (void)p;
     return (fa_exp_f64((x - m)) / s);
 }
-static inline double fa__softmax_red_f64(double dy, double y, const double *p) {
+FA_INLINE double fa__softmax_red_f64(double dy, double y, const double *p) {
     (void)dy; (void)y; (void)p;
     return (dy * y);
 }
-static inline double fa__softmax_bwdy_f64(double dy, double y, double r, const double *p) {
+FA_INLINE double fa__softmax_bwdy_f64(double dy, double y, double r, const double *p) {
     (void)dy; (void)r; (void)y; (void)p;
     return (y * (dy - r));
 }
-static inline int fa__softmax_params_ok(const double *p) {
+FA_INLINE int fa__softmax_params_ok(const double *p) {
     (void)p;
     return 1;
 }
-static inline int fa__softmax_fromy_ok(const double *p) {
+FA_INLINE int fa__softmax_fromy_ok(const double *p) {
     (void)p;
     return 1;
 }
 
 /* ---- log_softmax: f(x)_i = x_i - max(x) - log(sum_j exp(x_j - max(x))) */
-static inline double fa__log_softmax_fwd_f64(double x, double m, double s, double s1, const double *p) {
+FA_INLINE double fa__log_softmax_fwd_f64(double x, double m, double s, double s1, const double *p) {
     (void)m; (void)s; (void)s1; (void)x; (void)p;
     return ((x - m) - fa_log1p_f64(s1));
 }
-static inline double fa__log_softmax_red_f64(double dy, double y, const double *p) {
+FA_INLINE double fa__log_softmax_red_f64(double dy, double y, const double *p) {
     (void)dy; (void)y; (void)p;
     return dy;
 }
-static inline double fa__log_softmax_bwdy_f64(double dy, double y, double r, const double *p) {
+FA_INLINE double fa__log_softmax_bwdy_f64(double dy, double y, double r, const double *p) {
     (void)dy; (void)r; (void)y; (void)p;
     return (dy - (fa_exp_f64(y) * r));
 }
-static inline int fa__log_softmax_params_ok(const double *p) {
+FA_INLINE int fa__log_softmax_params_ok(const double *p) {
     (void)p;
     return 1;
 }
-static inline int fa__log_softmax_fromy_ok(const double *p) {
+FA_INLINE int fa__log_softmax_fromy_ok(const double *p) {
     (void)p;
     return 1;
 }
 
 /* ---- prelu: f(x) = x if x > 0 else weight[c] * x */
-static inline float fa__prelu_fwd_f32(float x, float w, const float *p) {
+FA_INLINE float fa__prelu_fwd_f32(float x, float w, const float *p) {
     (void)w; (void)x; (void)p;
     return ((x > 0.0f) ? x : (w * x));
 }
-static inline float fa__prelu_bwd_f32(float dy, float x, float w, const float *p) {
+FA_INLINE float fa__prelu_bwd_f32(float dy, float x, float w, const float *p) {
     (void)dy; (void)w; (void)x; (void)p;
     return ((x > 0.0f) ? dy : (w * dy));
 }
-static inline float fa__prelu_bwdw_f32(float dy, float x, float w, const float *p) {
+FA_INLINE float fa__prelu_bwdw_f32(float dy, float x, float w, const float *p) {
     (void)dy; (void)w; (void)x; (void)p;
     return ((x > 0.0f) ? 0.0f : (dy * x));
 }
-static inline double fa__prelu_fwd_f64(double x, double w, const double *p) {
+FA_INLINE double fa__prelu_fwd_f64(double x, double w, const double *p) {
     (void)w; (void)x; (void)p;
     return ((x > 0.0) ? x : (w * x));
 }
-static inline double fa__prelu_bwd_f64(double dy, double x, double w, const double *p) {
+FA_INLINE double fa__prelu_bwd_f64(double dy, double x, double w, const double *p) {
     (void)dy; (void)w; (void)x; (void)p;
     return ((x > 0.0) ? dy : (w * dy));
 }
-static inline double fa__prelu_bwdw_f64(double dy, double x, double w, const double *p) {
+FA_INLINE double fa__prelu_bwdw_f64(double dy, double x, double w, const double *p) {
     (void)dy; (void)w; (void)x; (void)p;
     return ((x > 0.0) ? 0.0 : (dy * x));
 }
-static inline int fa__prelu_params_ok(const double *p) {
+FA_INLINE int fa__prelu_params_ok(const double *p) {
     (void)p;
     return 1;
 }
