@@ -32,7 +32,7 @@ def arrays_with_views(draw, dtypes=FLOATS):
         view = base[idx]
         if draw(st.booleans()):
             view = view.T
-        if draw(st.booleans()) and view.ndim:
+        if draw(st.booleans()) and view.ndim and view.shape[0] > 0:
             view = np.broadcast_to(view[:1], (3,) + view.shape[1:])
     return view
 

@@ -281,3 +281,28 @@ def activations():
     """[(name, kind, nparams, from_y)] in fa_activation order, as compiled into libfastact."""
     return [(fa_activation_name(i).decode(), fa_activation_kind(i), fa_activation_nparams(i),
              fa_activation_from_y(i)) for i in range(fa_activation_count())]
+
+
+def collapse(tuple arrays, bint rowwise=False):
+    """The walk native calls use, for other backends: (shape, [strides per operand]).
+
+    Unit dimensions dropped, ordered by the output's strides (the last operand),
+    mergeable neighbours merged; the innermost run (or, rowwise, the rows)
+    second to last, the row itself last when rowwise. Strides in bytes."""
+    cdef int nop = len(arrays), k, d
+    cdef cnp.ndarray a, out = arrays[nop - 1]
+    cdef cnp.npy_intp *strd[MAXOP]
+    cdef Plan pl
+    cdef cnp.npy_intp itemsize = cnp.PyArray_ITEMSIZE(out)
+    for k in range(nop):
+        a = arrays[k]
+        strd[k] = cnp.PyArray_STRIDES(a)
+    _plan(nop, cnp.PyArray_NDIM(out), cnp.PyArray_DIMS(out), strd, itemsize, rowwise, &pl)
+    shape = [pl.shape[d] for d in range(pl.nloop)] + [pl.n] + ([pl.cols] if rowwise else [])
+    strides = []
+    for k in range(nop):
+        st = [pl.strides[k][d] for d in range(pl.nloop)] + [pl.inc[k] * itemsize]
+        if rowwise:
+            st.append(pl.cinc[k] * itemsize)
+        strides.append(tuple(st))
+    return tuple(shape), strides
