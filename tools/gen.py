@@ -277,36 +277,32 @@ def _roles(act):
 
 def gen_python(reg) -> str:
     consts: dict = {}
-    funcs, names = [], []
+    funcs = []
     for act in reg.ACTIVATIONS:
-        funcs.append(f"    # ---- {act.name}: {act.formula}")
+        funcs.append(f"# ---- {act.name}: {act.formula}")
         for ctype, sfx, role, args, src in _roles(act):
-            name = f"{act.name}_{role}_{sfx}"
             tr = PyTranslator(reg, act, ctype, sfx, set(args), src, consts=consts)
-            body = tr.body()
-            funcs += ["    @jit", f"    def {name}({', '.join(args)}, p):"] + [f"        {ln}" for ln in body] + [""]
-            names.append(name)
-    out = [f'"""{HEADER}', "",
-           "Scalar functions of every activation, for the Numba backends. ``build(m, jit)``",
-           "compiles them with the elementary functions of ``m`` (``exp_f32``, ``exp_f64``, ...)",
-           "and the decorator ``jit`` (``numba.njit(inline='always')`` for the CPU,",
-           "``numba.cuda.jit(device=True)`` for CUDA) and returns them by name, e.g.",
-           "``relu_fwd_f32(x, p)`` with ``p`` a tuple of the parameters in registry order.", '"""', "",
-           "import math", "", "import numpy as np", "", "",
-           "def build(m, jit) -> dict:"]
-    mnames = sorted({f"{f}_{s}" for f in MATH if f not in ("abs", "copysign") for s in ("f32", "f64")})
+            funcs += ["@jit", f"def {act.name}_{role}_{sfx}({', '.join(args)}, p):"]
+            funcs += [f"    {ln}" for ln in tr.body()] + ["", ""]
     body = "\n".join(funcs)
-    out += [f"    {mn} = m.{mn}" for mn in mnames if f"{mn}(" in body]
-    out += ["    T_f32, T_f64 = np.float32, np.float64"]
+    mnames = sorted({f"{f}_{s}" for f in MATH if f not in ("abs", "copysign") for s in ("f32", "f64")})
+    out = [f'"""{HEADER}', "",
+           "Scalar functions of every activation for the Numba backends, e.g. ``relu_fwd_f32(x, p)``",
+           "with ``p`` a tuple of the parameters in registry order. Imported, this module compiles them",
+           "for the CPU with ``numba.njit`` and ``_numba_math``; the CUDA backend executes this same",
+           "source with ``jit = numba.cuda.jit(device=True)`` and its own ``m`` (see numba_cuda.py).",
+           '"""', "",
+           "import math", "", "import numpy as np", "",
+           "if '__fastact_target__' not in globals():  # imported: the CPU build",
+           "    from numba import njit as jit", "",
+           "    from . import _numba_math as m", ""]
+    out += [f"{mn} = m.{mn}" for mn in mnames if f"{mn}(" in body]
+    out += ["T_f32, T_f64 = np.float32, np.float64"]
     for (hexval, ctype), cname in consts.items():
         t = "np.float32" if ctype == "float" else "np.float64"
-        out.append(f"    {cname} = {t}(float.fromhex({hexval!r}))  # {float.fromhex(hexval)!r}")
-    out.append("")
-    out += funcs
-    out.append("    return {")
-    out += [f"        {n!r}: {n}," for n in names]
-    out += ["    }", ""]
-    return "\n".join(out)
+        out.append(f"{cname} = {t}(float.fromhex({hexval!r}))  # {float.fromhex(hexval)!r}")
+    out += ["", ""] + funcs
+    return "\n".join(out).rstrip() + "\n"
 
 
 def gen_def(reg) -> str:

@@ -253,14 +253,41 @@ static fa_status fa__check_mat(size_t rows, size_t cols, const void *ptr, ptrdif
     const double m = (double)mt_;                                                      \
     double t_ = 0.0, k_ = 0.0;                                                         \
     FA_SIMD_SUM(t_, k_) for (size_t c = 0; c < cols; c++) {                            \
-        const double v_ = (double)xr[(ptrdiff_t)c * incx];                             \
-        const int top_ = v_ == m;                                                      \
-        t_ += top_ ? v_ - v_ : fa_exp_f64(v_ - m); /* inf - inf: NaN, as PyTorch */    \
-        k_ += top_ ? 1.0 : 0.0;                                                        \
+        const double v_ = (double)xr[(ptrdiff_t)c * incx], e_ = fa_exp_f64(v_ - m);    \
+        const double te_ = v_ == m ? v_ - v_ : e_; /* inf - inf: NaN, as PyTorch */    \
+        const double ke_ = v_ == m ? 1.0 : 0.0;                                        \
+        t_ += te_;                                                                     \
+        k_ += ke_;                                                                     \
     }                                                                                  \
     const double s1 = (k_ - 1.0) + t_, s = k_ + t_;
 
 #define FA_ROW_Y(name, xr, incx) fa__##name##_fwd_f64((double)xr[(ptrdiff_t)c * incx], m, s, s1, pv)
+
+/* One row pass with the column strides as macro arguments, so that the
+ * contiguous case (strides 1) compiles to plain vector loads. */
+#define FA_ROWFWD_ROW(name, T, INCX, INCY)                                                          \
+    {                                                                                               \
+        FA_ROW_MAX_SUM(T, xr, INCX)                                                                 \
+        FA_SIMD for (size_t c = 0; c < cols; c++) yr[(ptrdiff_t)c * INCY] = (T)FA_ROW_Y(name, xr, INCX); \
+    }
+#define FA_ROWBWD_ROW(name, T, INCDY, INCX, INCY, INCDX)                                            \
+    {                                                                                               \
+        double acc = 0.0;                                                                           \
+        if (x) {                                                                                    \
+            FA_ROW_MAX_SUM(T, xr, INCX)                                                             \
+            FA_SIMD_SUM(acc) for (size_t c = 0; c < cols; c++) acc += fa__##name##_red_f64(         \
+                (double)dyr[(ptrdiff_t)c * INCDY], FA_ROW_Y(name, xr, INCX), pv);                   \
+            FA_SIMD for (size_t c = 0; c < cols; c++) dxr[(ptrdiff_t)c * INCDX] =                   \
+                (T)fa__##name##_bwdy_f64((double)dyr[(ptrdiff_t)c * INCDY],                         \
+                                         FA_ROW_Y(name, xr, INCX), acc, pv);                        \
+        } else {                                                                                    \
+            FA_SIMD_SUM(acc) for (size_t c = 0; c < cols; c++) acc += fa__##name##_red_f64(         \
+                (double)dyr[(ptrdiff_t)c * INCDY], (double)yr[(ptrdiff_t)c * INCY], pv);            \
+            FA_SIMD for (size_t c = 0; c < cols; c++) dxr[(ptrdiff_t)c * INCDX] =                   \
+                (T)fa__##name##_bwdy_f64((double)dyr[(ptrdiff_t)c * INCDY],                         \
+                                         (double)yr[(ptrdiff_t)c * INCY], acc, pv);                 \
+        }                                                                                           \
+    }
 
 #define FA_DEFINE_ROWWISE_(name, NAME, from_y, SFX, T, DT)                                            \
     FA_CLONES static void fa__##name##_rowfwd_##SFX(size_t rows, size_t cols, const T *x,            \
@@ -268,11 +295,12 @@ static fa_status fa__check_mat(size_t rows, size_t cols, const void *ptr, ptrdif
                                                     ptrdiff_t ldy, ptrdiff_t incy,                   \
                                                     const fa_params *prm) {                          \
         FA_LOCAL_PARAMS(double, prm)                                                                 \
+        const int contig = incx == 1 && incy == 1;                                                   \
         for (size_t r = 0; r < rows; r++) {                                                          \
             const T *xr = x + (ptrdiff_t)r * ldx;                                                    \
             T *yr = y + (ptrdiff_t)r * ldy;                                                          \
-            FA_ROW_MAX_SUM(T, xr, incx)                                                              \
-            FA_SIMD for (size_t c = 0; c < cols; c++) yr[(ptrdiff_t)c * incy] = (T)FA_ROW_Y(name, xr, incx); \
+            if (contig) FA_ROWFWD_ROW(name, T, 1, 1)                                                 \
+            else FA_ROWFWD_ROW(name, T, incx, incy)                                                  \
         }                                                                                            \
     }                                                                                                \
     FA_CLONES static void fa__##name##_rowbwd_##SFX(                                                 \
@@ -280,26 +308,14 @@ static fa_status fa__check_mat(size_t rows, size_t cols, const void *ptr, ptrdif
         ptrdiff_t ldx, ptrdiff_t incx, const T *y, ptrdiff_t ldy, ptrdiff_t incy, T *dx,             \
         ptrdiff_t lddx, ptrdiff_t incdx, const fa_params *prm) {                                     \
         FA_LOCAL_PARAMS(double, prm)                                                                 \
+        const int contig = incdy == 1 && incdx == 1 && (x ? incx : incy) == 1;                       \
         for (size_t r = 0; r < rows; r++) {                                                          \
             const T *dyr = dy + (ptrdiff_t)r * lddy;                                                 \
             T *dxr = dx + (ptrdiff_t)r * lddx;                                                       \
-            double acc = 0.0;                                                                        \
-            if (x) {                                                                                 \
-                const T *xr = x + (ptrdiff_t)r * ldx;                                                \
-                FA_ROW_MAX_SUM(T, xr, incx)                                                          \
-                FA_SIMD_SUM(acc) for (size_t c = 0; c < cols; c++) acc += fa__##name##_red_f64(      \
-                    (double)dyr[(ptrdiff_t)c * incdy], FA_ROW_Y(name, xr, incx), pv);                \
-                FA_SIMD for (size_t c = 0; c < cols; c++) dxr[(ptrdiff_t)c * incdx] =                \
-                    (T)fa__##name##_bwdy_f64((double)dyr[(ptrdiff_t)c * incdy],                      \
-                                             FA_ROW_Y(name, xr, incx), acc, pv);                     \
-            } else {                                                                                 \
-                const T *yr = y + (ptrdiff_t)r * ldy;                                                \
-                FA_SIMD_SUM(acc) for (size_t c = 0; c < cols; c++) acc += fa__##name##_red_f64(      \
-                    (double)dyr[(ptrdiff_t)c * incdy], (double)yr[(ptrdiff_t)c * incy], pv);         \
-                FA_SIMD for (size_t c = 0; c < cols; c++) dxr[(ptrdiff_t)c * incdx] =                \
-                    (T)fa__##name##_bwdy_f64((double)dyr[(ptrdiff_t)c * incdy],                      \
-                                             (double)yr[(ptrdiff_t)c * incy], acc, pv);              \
-            }                                                                                        \
+            const T *xr = x ? x + (ptrdiff_t)r * ldx : NULL;                                         \
+            const T *yr = y ? y + (ptrdiff_t)r * ldy : NULL;                                         \
+            if (contig) FA_ROWBWD_ROW(name, T, 1, 1, 1, 1)                                           \
+            else FA_ROWBWD_ROW(name, T, incdy, incx, incy, incdx)                                    \
         }                                                                                            \
     }                                                                                                \
     static fa_status fa__##name##_rowfwd_checked_##SFX(size_t rows, size_t cols, const T *x,         \
