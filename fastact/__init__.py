@@ -16,6 +16,7 @@ import inspect
 from pathlib import Path
 
 from . import _api
+from ._dispatch import BackendUnavailable, set_num_threads, use_backend
 from ._registry import ACTIVATIONS, BY_NAME
 from ._registry import Activation as Spec
 
@@ -72,7 +73,8 @@ def _doc(spec: Spec, backward: bool) -> str:
         "\n    out : ndarray, optional\n        where to write the result (may be x itself)")
     return (f"{head}\n    Parameters\n    ----------\n    {kind_args}\n"
             + (params + "\n" if params else "")
-            + f"{out}\n    backend : str, optional\n        force a backend (default: chosen per call)\n"
+            + f"{out}\n    backend : str, optional\n        force a backend: native, numba or cuda (default: chosen per call)\n"
+            "    stream : CUDA stream, optional\n        for CUDA device arrays\n"
             f"\n    Returns\n    -------\n    {ret}\n{notes}")
 
 
@@ -91,6 +93,7 @@ def _signature(spec: Spec, backward: bool) -> inspect.Signature:
     if not (backward and spec.kind == "channelwise"):
         ps.append(P("out", P.KEYWORD_ONLY, default=None))
     ps.append(P("backend", P.KEYWORD_ONLY, default=None))
+    ps.append(P("stream", P.KEYWORD_ONLY, default=None))
     return inspect.Signature(ps)
 
 
@@ -106,23 +109,26 @@ def _make(spec: Spec):
         def fwd(*args, **kwargs):
             b = sig_f.bind(*args, **kwargs)
             a = b.arguments
-            return _api.channelwise_forward(spec, a["x"], a["weight"], a.get("out"), a.get("backend"))
+            return _api.channelwise_forward(spec, a["x"], a["weight"], a.get("out"), a.get("backend"),
+                                            a.get("stream"))
 
         def bwd(*args, **kwargs):
             b = sig_b.bind(*args, **kwargs)
             a = b.arguments
-            return _api.channelwise_backward(spec, a["dy"], a["x"], a["weight"], a.get("backend"))
+            return _api.channelwise_backward(spec, a["dy"], a["x"], a["weight"], a.get("backend"),
+                                             a.get("stream"))
     else:
         def fwd(*args, **kwargs):
             b = sig_f.bind(*args, **kwargs)
             a = b.arguments
-            return _api.forward(spec, a["x"], a.get("out"), a.get("backend"), split(b), a.get("axis", -1))
+            return _api.forward(spec, a["x"], a.get("out"), a.get("backend"), split(b), a.get("axis", -1),
+                                a.get("stream"))
 
         def bwd(*args, **kwargs):
             b = sig_b.bind(*args, **kwargs)
             a = b.arguments
             return _api.backward(spec, a["dy"], a.get("x"), a.get("y"), a.get("out"), a.get("backend"),
-                                 split(b), a.get("axis", -1))
+                                 split(b), a.get("axis", -1), a.get("stream"))
 
     for f, sig, name, back in ((fwd, sig_f, spec.name, False), (bwd, sig_b, spec.name + "_backward", True)):
         f.__name__ = f.__qualname__ = name
@@ -172,11 +178,13 @@ def get(name: str, **params) -> Activation:
 
 
 def show_config() -> None:
-    """Print the version, backends, C library and SIMD level."""
+    """Print the version, every backend (availability, version, threads, threading layer,
+    SIMD level, cache), the dispatch threshold and the C library."""
     from .__main__ import info
 
     print(info())
 
 
-__all__ = ["available", "get", "Activation", "get_include", "get_library", "show_config", "__version__"] + [
+__all__ = ["available", "get", "Activation", "get_include", "get_library", "show_config", "use_backend",
+           "set_num_threads", "BackendUnavailable", "__version__"] + [
     n for a in ACTIVATIONS for n in (a.name, a.name + "_backward")]

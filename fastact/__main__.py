@@ -3,6 +3,7 @@
   info      version, backends, C library, SIMD level, compiler flags
   list      every activation with its formula and parameters
   demo      values and gradients on a small input, and a timing against NumPy
+  calibrate measure where the numba backend beats native; store it for the dispatcher
   --cflags  compiler flags for a C program using fastact.h
   --libs    linker flags for libfastact
 """
@@ -10,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import sys
@@ -31,17 +33,25 @@ def libs() -> str:
 
 
 def info() -> str:
-    from fastact.backends import native
+    from fastact import _dispatch
 
+    thr, src = _dispatch.numba_threshold()
     lines = [
-        f"fastact {fastact.__version__} (libfastact {native.version()})",
+        f"fastact {fastact.__version__}",
         f"python {platform.python_version()}, numpy {np.__version__}, {platform.machine()}, "
         f"{os.cpu_count()} CPUs",
         "backends:",
-        f"  native   available  C/SIMD via Cython, 1 thread, kernels: {native.simd_level()}",
-        "  numba    not built yet (planned: Numba CPU-parallel backend)",
-        "  cuda     not built yet (planned: Numba CUDA backend)",
-        f"default backend: {os.environ.get('FASTACT_BACKEND') or 'native'}",
+    ]
+    for b in _dispatch.status():
+        if b["available"]:
+            extra = ", ".join(f"{k} {b[k]}" for k in ("version", "threads", "threading_layer", "simd", "device",
+                                                      "cache") if k in b)
+            lines.append(f"  {b['name']:7s} available    {extra}")
+        else:
+            lines.append(f"  {b['name']:7s} unavailable  {b['reason']}")
+    lines += [
+        f"dispatch: {os.environ.get('FASTACT_BACKEND') or 'automatic'}; host arrays >= {thr} elements "
+        f"-> numba ({src})",
         f"C library: {fastact.get_library()}",
         f"C headers: {fastact.get_include()}",
         f"cflags: {cflags()}",
@@ -91,10 +101,55 @@ def demo() -> str:
     return "\n".join(out)
 
 
+def calibrate(write: bool = True) -> str:
+    """Time native (1 thread, C/SIMD) against numba (all threads) on float32
+    sigmoid and relu, forward, and store the size from which numba wins."""
+    from fastact import _dispatch
+
+    rng = np.random.default_rng(0)
+    sizes = [2**k for k in range(10, 23)]
+    rows, crossover = [], None
+
+    def best(f, reps):
+        t = []
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            f()
+            t.append(time.perf_counter() - t0)
+        return min(t)
+
+    for n in sizes:
+        x = rng.standard_normal(n).astype(np.float32)
+        y = np.empty_like(x)
+        reps = max(5, min(200, 2**22 // n))
+        ratio = []
+        for name in ("sigmoid", "relu"):
+            f = getattr(fastact, name)
+            f(x, out=y, backend="numba")  # compile / load
+            tn = best(lambda f=f: f(x, out=y, backend="native"), reps)
+            tb = best(lambda f=f: f(x, out=y, backend="numba"), reps)
+            ratio.append(tn / tb)
+        rows.append(f"{n:>9d}  native/numba time: sigmoid {ratio[0]:5.2f}  relu {ratio[1]:5.2f}")
+        if crossover is None and min(ratio) > 1.0:
+            crossover = n
+    crossover = crossover or sizes[-1] * 2
+    out = "\n".join(rows) + f"\nnumba from {crossover} elements"
+    if write:
+        path = _dispatch.config_path()
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        cfg = {**_dispatch._config(), "numba_threshold": crossover,
+               "measured_on": f"{platform.machine()}, {os.cpu_count()} CPUs"}
+        with open(path, "w") as fh:
+            json.dump(cfg, fh, indent=2)
+        _dispatch._config.cache_clear()
+        out += f" (written to {path})"
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m fastact", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("command", nargs="?", choices=["info", "list", "demo"], default=None)
+    ap.add_argument("command", nargs="?", choices=["info", "list", "demo", "calibrate"], default=None)
     ap.add_argument("--cflags", action="store_true", help="print C compiler flags")
     ap.add_argument("--libs", action="store_true", help="print linker flags")
     args = ap.parse_args(argv)
@@ -103,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     cmd = args.command or "info"
     with np.errstate(all="ignore"):
-        print({"info": info, "list": listing, "demo": demo}[cmd]())
+        print({"info": info, "list": listing, "demo": demo, "calibrate": calibrate}[cmd]())
     return 0
 
 

@@ -149,39 +149,53 @@ def _axis(axis, ndim: int, fname: str) -> int:
 
 # ---- the operations -------------------------------------------------------------
 
-def forward(spec: Activation, x, out, backend, params: dict, axis=-1):
+def _on_device(backend, stream, *arrays) -> bool:
+    """True when the call goes to the CUDA backend; stream= is for CUDA calls only."""
+    if any(_dispatch.is_device(a) for a in arrays if a is not None) or _dispatch.forced(backend) == "cuda":
+        return True
+    if stream is not None:
+        raise ValueError("stream= applies to CUDA device arrays only")
+    return False
+
+
+def forward(spec: Activation, x, out, backend, params: dict, axis=-1, stream=None):
     """y = f(x) for eltwise and rowwise activations."""
     fname = f"fastact.{spec.name}"
+    if _on_device(backend, stream, x, out):
+        prm = resolve_params(spec, fname, params)
+        return _dispatch.load("cuda").forward(ID[spec.name], x, out=out, params=prm, axis=axis,
+                                              stream=stream or 0)
     xa = _as_array(x, fname, "x")
     compute, result = _compute_dtype(xa.dtype, fname, "x")
     prm = resolve_params(spec, fname, params)
     _check_out(out, xa.shape, result, (xa,), fname)
-    be = _dispatch.select(backend, xa)
+    be = _dispatch.select(backend, xa.size)
     xc = _cast(xa, compute)
     dst = _target(out, compute, xc)
     if spec.kind == "rowwise":
         ax = _axis(axis, max(xa.ndim, 1), fname)
         xv, dv = (np.moveaxis(a.reshape(a.shape or (1,)), ax, -1) for a in (xc, dst))
-        be.rowwise(OP_FORWARD, ID[spec.name], (xv, dv), prm)
+        _dispatch.run(be, "rowwise", OP_FORWARD, ID[spec.name], (xv, dv), prm)
     else:
-        be.eltwise(OP_FORWARD, ID[spec.name], (xc, dst), prm)
+        _dispatch.run(be, "eltwise", OP_FORWARD, ID[spec.name], (xc, dst), prm)
     return _finish(dst, out, result, xa.ndim == 0)
 
 
-def backward(spec: Activation, dy, x, y, out, backend, params: dict, axis=-1):
+def backward(spec: Activation, dy, x, y, out, backend, params: dict, axis=-1, stream=None):
     """dx = dy * f'(x), from x or (where exact) from the output y."""
     fname = f"fastact.{spec.name}_backward"
-    dya = _as_array(dy, fname, "dy")
     prm = resolve_params(spec, fname, params)
+    if x is None and y is not None:
+        _check_from_y(spec, prm, fname)
+    if _on_device(backend, stream, dy, x, y, out):
+        if x is None and y is None:
+            raise TypeError(f"{fname}: pass x (or y=, the forward output)")
+        return _dispatch.load("cuda").backward(ID[spec.name], dy, x, y=y, out=out, params=prm, axis=axis,
+                                               stream=stream or 0)
+    dya = _as_array(dy, fname, "dy")
     if x is not None:
         src, srcname, op = _as_array(x, fname, "x"), "x", OP_BACKWARD
     elif y is not None:
-        if not spec.has_backward_y:
-            raise ValueError(f"{fname}: the derivative of {spec.name} cannot be computed from "
-                             "the output y; pass x")
-        if spec.backward_y_when and not _cond(spec.backward_y_when, dict(zip(spec.param_names, prm, strict=True))):
-            raise ValueError(f"{fname}: the derivative from y is exact only when "
-                             f"{spec.backward_y_when}; pass x")
         src, srcname, op = _as_array(y, fname, "y"), "y", OP_BACKWARD_Y
     else:
         raise TypeError(f"{fname}: pass x (or y=, the forward output)")
@@ -192,16 +206,23 @@ def backward(spec: Activation, dy, x, y, out, backend, params: dict, axis=-1):
     result = np.result_type(r1, r2)
     compute = _F64 if _F64 in (c1, c2) or result == _F64 else _F32
     _check_out(out, dya.shape, result, (dya, src), fname)
-    be = _dispatch.select(backend, dya, src)
+    be = _dispatch.select(backend, dya.size)
     dyc, sc = _cast(dya, compute), _cast(src, compute)
     dst = _target(out, compute, sc)
     if spec.kind == "rowwise":
         ax = _axis(axis, max(dya.ndim, 1), fname)
         ops = tuple(np.moveaxis(a.reshape(a.shape or (1,)), ax, -1) for a in (dyc, sc, dst))
-        be.rowwise(op, ID[spec.name], ops, prm)
+        _dispatch.run(be, "rowwise", op, ID[spec.name], ops, prm)
     else:
-        be.eltwise(op, ID[spec.name], (dyc, sc, dst), prm)
+        _dispatch.run(be, "eltwise", op, ID[spec.name], (dyc, sc, dst), prm)
     return _finish(dst, out, result, dya.ndim == 0)
+
+
+def _check_from_y(spec: Activation, prm: tuple, fname: str) -> None:
+    if not spec.has_backward_y:
+        raise ValueError(f"{fname}: the derivative of {spec.name} cannot be computed from the output y; pass x")
+    if spec.backward_y_when and not _cond(spec.backward_y_when, dict(zip(spec.param_names, prm, strict=True))):
+        raise ValueError(f"{fname}: the derivative from y is exact only when {spec.backward_y_when}; pass x")
 
 
 def _channels(xshape: tuple, w: np.ndarray, fname: str) -> tuple[int, int, int]:
@@ -218,24 +239,28 @@ def _channels(xshape: tuple, w: np.ndarray, fname: str) -> tuple[int, int, int]:
     return outer, w.size, n // (outer * w.size) if outer * w.size else 0
 
 
-def channelwise_forward(spec: Activation, x, weight, out, backend):
+def channelwise_forward(spec: Activation, x, weight, out, backend, stream=None):
     fname = f"fastact.{spec.name}"
+    if _on_device(backend, stream, x, weight, out):
+        return _dispatch.load("cuda").channelwise_forward(ID[spec.name], x, weight, out=out, stream=stream or 0)
     xa, wa = _as_array(x, fname, "x"), _as_array(weight, fname, "weight")
     compute, result = _compute_dtype(xa.dtype, fname, "x")  # the weight is cast to x's dtype
     _compute_dtype(wa.dtype, fname, "weight")
     outer, chans, inner = _channels(xa.shape, wa, fname)
     _check_out(out, xa.shape, result, (xa, wa), fname)
-    be = _dispatch.select(backend, xa)
+    be = _dispatch.select(backend, xa.size)
     xc = np.ascontiguousarray(_cast(xa, compute))
     wc = np.ascontiguousarray(_cast(wa, compute)).reshape(-1)
     dst = out if (out is not None and out.dtype == compute and out.flags.c_contiguous) \
         else np.empty(xa.shape, compute)
-    be.channelwise_forward(ID[spec.name], xc, wc, dst, outer, chans, inner)
+    _dispatch.run(be, "channelwise_forward", ID[spec.name], xc, wc, dst, outer, chans, inner)
     return _finish(dst, out, result, xa.ndim == 0)
 
 
-def channelwise_backward(spec: Activation, dy, x, weight, backend):
+def channelwise_backward(spec: Activation, dy, x, weight, backend, stream=None):
     fname = f"fastact.{spec.name}_backward"
+    if _on_device(backend, stream, dy, x, weight):
+        return _dispatch.load("cuda").channelwise_backward(ID[spec.name], dy, x, weight, stream=stream or 0)
     dya, xa = _as_array(dy, fname, "dy"), _as_array(x, fname, "x")
     wa = _as_array(weight, fname, "weight")
     if dya.shape != xa.shape:
@@ -244,11 +269,11 @@ def channelwise_backward(spec: Activation, dy, x, weight, backend):
     result = np.result_type(dts[0][1], dts[1][1])  # the weight is cast to the result dtype
     compute = _F64 if _F64 in (dts[0][0], dts[1][0]) else _F32
     outer, chans, inner = _channels(xa.shape, wa, fname)
-    be = _dispatch.select(backend, xa)
+    be = _dispatch.select(backend, xa.size)
     dyc, xc = (np.ascontiguousarray(_cast(a, compute)) for a in (dya, xa))
     wc = np.ascontiguousarray(_cast(wa, compute)).reshape(-1)
     dx, dw = np.empty(xa.shape, compute), np.empty(wc.shape, compute)
-    be.channelwise_backward(ID[spec.name], dyc, xc, wc, dx, dw, outer, chans, inner)
+    _dispatch.run(be, "channelwise_backward", ID[spec.name], dyc, xc, wc, dx, dw, outer, chans, inner)
     return _finish(dx, None, result, xa.ndim == 0), _finish(dw.reshape(wa.shape), None, result, wa.ndim == 0)
 
 

@@ -1,29 +1,180 @@
 """Where a call goes: the one place that picks a backend.
 
-Today there is one compiled backend, ``native`` (libfastact through Cython:
-SIMD, single thread). The Numba CPU/CUDA backends plug in here: ``select`` is
-the function they replace. A choice is forced with ``backend=`` on a call or
-the ``FASTACT_BACKEND`` environment variable (read at each call).
+    forced?   backend= on the call  >  `with fastact.use_backend(...)` (this thread)
+              >  $FASTACT_BACKEND  -> that backend, or an error with the install hint
+    device?   any array with __cuda_array_interface__ (or a simulator array)  -> cuda
+    size?     elements >= numba_threshold()  -> numba (CPU-parallel), else native (C/SIMD)
+    fallback  numba missing or failing to import/compile -> native, with one warning
+
+The threshold is measured by ``python -m fastact calibrate`` (stored in
+``config_path()``), else $FASTACT_NUMBA_THRESHOLD, else DEFAULT_THRESHOLD.
+Numba is imported only when a call first needs it: ``import fastact`` stays light.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import json
 import os
+import threading
+import warnings
 
-BACKENDS = ("native",)
+BACKENDS = ("native", "numba", "cuda")
+DEFAULT_THRESHOLD = 1 << 17  # elements; see the README for the measurement
+_HINTS = {
+    "numba": "install it with `pip install numba tbb`",
+    "cuda": "install `pip install fastact[cuda]` (numba-cuda) and use a CUDA GPU, "
+            "or set NUMBA_ENABLE_CUDASIM=1 for the simulator",
+}
+_local = threading.local()
+_loaded: dict = {}
+_failed: dict = {}  # backend -> reason it is unavailable
+_warned: set = set()
+_lock = threading.Lock()
 
 
-def _load(name: str):
-    if name == "native":
-        from .backends import native
-
-        return native
-    raise ValueError(f"unknown backend {name!r}; available: {', '.join(BACKENDS)}")
+class BackendUnavailable(RuntimeError):
+    """A forced backend cannot be used here."""
 
 
-def select(backend: str | None, *arrays):
-    """The backend module for a call on these (host) arrays."""
-    name = backend or os.environ.get("FASTACT_BACKEND") or "native"
-    if not isinstance(name, str):
+def config_path() -> str:
+    return os.environ.get("FASTACT_CONFIG") or os.path.join(
+        os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config"),
+        "fastact", "config.json")
+
+
+@functools.lru_cache(maxsize=1)
+def _config() -> dict:
+    try:
+        with open(config_path()) as fh:
+            return json.load(fh)
+    except (OSError, ValueError):
+        return {}
+
+
+def numba_threshold() -> tuple[int, str]:
+    """(elements, where the number comes from) above which host calls use numba."""
+    env = os.environ.get("FASTACT_NUMBA_THRESHOLD")
+    if env:
+        return int(env), "FASTACT_NUMBA_THRESHOLD"
+    cfg = _config().get("numba_threshold")
+    if cfg:
+        return int(cfg), config_path()
+    return DEFAULT_THRESHOLD, "default"
+
+
+def is_device(a) -> bool:
+    """True for CUDA arrays: __cuda_array_interface__, or the simulator's __cuda_ndarray__."""
+    return hasattr(a, "__cuda_array_interface__") or getattr(a, "__cuda_ndarray__", False) is True
+
+
+def load(name: str):
+    """The backend module, or BackendUnavailable with the reason and the install hint."""
+    if name not in BACKENDS:
+        raise ValueError(f"unknown backend {name!r}; choose from {', '.join(BACKENDS)}")
+    mod = _loaded.get(name)
+    if mod is not None:
+        return mod
+    if name in _failed:
+        raise BackendUnavailable(f"backend {name!r} is unavailable: {_failed[name]}; {_HINTS[name]}")
+    with _lock:
+        try:
+            if name == "native":
+                from .backends import native as mod
+            elif name == "numba":
+                from .backends import numba_cpu as mod
+            else:
+                from .backends import numba_cuda as mod
+
+                ok, why = mod.available()
+                if not ok:
+                    raise RuntimeError(why)
+        except Exception as e:  # ImportError, or a broken installation
+            _failed[name] = f"{type(e).__name__}: {e}"
+            raise BackendUnavailable(f"backend {name!r} is unavailable: {_failed[name]}; {_HINTS[name]}") from e
+        _loaded[name] = mod
+    return mod
+
+
+def forced(backend: str | None) -> str | None:
+    name = backend or getattr(_local, "backend", None) or os.environ.get("FASTACT_BACKEND") or None
+    if name is not None and not isinstance(name, str):
         raise TypeError(f"backend must be a string, got {type(name).__name__}")
-    return _load(name)
+    if name is not None and name not in BACKENDS:
+        raise ValueError(f"unknown backend {name!r}; choose from {', '.join(BACKENDS)}")
+    return name
+
+
+def select(backend: str | None, size: int) -> str:
+    """The backend name for a host call on `size` elements."""
+    name = forced(backend)
+    if name is not None:
+        return name
+    if size >= numba_threshold()[0]:
+        try:
+            load("numba")
+            return "numba"
+        except BackendUnavailable as e:
+            warn_once("numba", f"fastact: {e}; using the native backend")
+    return "native"
+
+
+def warn_once(key: str, message: str) -> None:
+    if key not in _warned:
+        _warned.add(key)
+        warnings.warn(message, RuntimeWarning, stacklevel=4)
+
+
+def run(name: str, method: str, *args) -> None:
+    """Call backend `name`'s method; an unforced numba that fails to compile falls back to native."""
+    mod = load(name)
+    if name != "numba" or forced(None) == "numba":
+        getattr(mod, method)(*args)
+        return
+    try:
+        getattr(mod, method)(*args)
+    except Exception as e:  # numba typing/lowering errors: nothing has been written yet
+        warn_once("numba-run", f"fastact: numba backend failed ({type(e).__name__}: {e}); using native")
+        _failed["numba"] = f"{type(e).__name__}: {e}"
+        _loaded.pop("numba", None)
+        getattr(load("native"), method)(*args)
+
+
+@contextlib.contextmanager
+def use_backend(name: str | None):
+    """Force a backend for calls from this thread inside the block (None: automatic)."""
+    if name is not None and name not in BACKENDS:
+        raise ValueError(f"unknown backend {name!r}; choose from {', '.join(BACKENDS)}")
+    prev = getattr(_local, "backend", None)
+    _local.backend = name
+    try:
+        yield
+    finally:
+        _local.backend = prev
+
+
+def set_num_threads(n: int | None) -> None:
+    """Bound the numba backend's threads (None: all; also $FASTACT_NUM_THREADS)."""
+    if n is not None and (not isinstance(n, int) or n < 1):
+        raise ValueError(f"set_num_threads: expected a positive int or None, got {n!r}")
+    if n is None:
+        os.environ.pop("FASTACT_NUM_THREADS", None)
+    else:
+        os.environ["FASTACT_NUM_THREADS"] = str(n)
+    if "numba" in _loaded:
+        _loaded["numba"].set_num_threads(n)
+
+
+def status() -> list[dict]:
+    """Every backend: available?, version, why not, and details (imports what it reports on)."""
+    out = []
+    for name in BACKENDS:
+        row = {"name": name}
+        try:
+            mod = load(name)
+            row.update(available=True, **getattr(mod, "describe", dict)())
+        except BackendUnavailable as e:
+            row.update(available=False, reason=str(e))
+        out.append(row)
+    return out

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.metadata
 import importlib.util
 import os
 import sys
@@ -33,10 +34,17 @@ import numpy as np
 from .._registry import ACTIVATIONS
 from . import _numba_math, _scalar_gen, native
 
-if importlib.util.find_spec("tbb") is not None or os.environ.get("NUMBA_THREADING_LAYER"):
-    numba.config.THREADING_LAYER = os.environ.get("NUMBA_THREADING_LAYER", "safe")
+def _has_tbb() -> bool:
+    try:
+        return tuple(int(v) for v in importlib.metadata.version("tbb").split(".")[:2]) >= (2021, 6)
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        return False
+
+
+if os.environ.get("NUMBA_THREADING_LAYER"):
+    numba.config.THREADING_LAYER = os.environ["NUMBA_THREADING_LAYER"]
 else:
-    numba.config.THREADING_LAYER = "workqueue"
+    numba.config.THREADING_LAYER = "safe" if _has_tbb() else "workqueue"
 
 OP_FORWARD, OP_BACKWARD, OP_BACKWARD_Y = 0, 1, 2
 _SFX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
@@ -63,19 +71,30 @@ JIT = dict(parallel=True, nogil=True, cache=True)
 """
 
 _TEMPLATES = {
+    # a single row (the contiguous case) is split across threads; otherwise rows are
     "eltwise1": """
 @njit(**JIT)
 def kernel(x, y, p):
-    for i in prange(x.shape[0]):
-        for j in range(x.shape[1]):
-            y[i, j] = {f}(x[i, j], p)
+    if x.shape[0] == 1:
+        x1, y1 = x[0], y[0]
+        for j in prange(x1.shape[0]):
+            y1[j] = {f}(x1[j], p)
+    else:
+        for i in prange(x.shape[0]):
+            for j in range(x.shape[1]):
+                y[i, j] = {f}(x[i, j], p)
 """,
     "eltwise2": """
 @njit(**JIT)
 def kernel(a, b, y, p):
-    for i in prange(a.shape[0]):
-        for j in range(a.shape[1]):
-            y[i, j] = {f}(a[i, j], b[i, j], p)
+    if a.shape[0] == 1:
+        a1, b1, y1 = a[0], b[0], y[0]
+        for j in prange(a1.shape[0]):
+            y1[j] = {f}(a1[j], b1[j], p)
+    else:
+        for i in prange(a.shape[0]):
+            for j in range(a.shape[1]):
+                y[i, j] = {f}(a[i, j], b[i, j], p)
 """,
     # row-wise: m = max, s = sum(exp(x - m)), s1 = s - 1 kept exact, in double (as fastact.c)
     "row_stats": """
@@ -200,7 +219,32 @@ def _params(params, dtype) -> tuple:
     return tuple(t(v) for v in params) + (t(0),) * (4 - len(params))
 
 
+_threads = [None]  # set_num_threads(); Numba's own setting is per calling thread
+
+
+def set_num_threads(n: int | None) -> None:
+    _threads[0] = None if n is None else min(int(n), numba.config.NUMBA_NUM_THREADS)
+
+
+if os.environ.get("FASTACT_NUM_THREADS"):
+    set_num_threads(int(os.environ["FASTACT_NUM_THREADS"]))
+
+
+def describe() -> dict:
+    """Details for fastact.show_config()."""
+    layer = numba.config.THREADING_LAYER
+    try:
+        layer = numba.threading_layer()  # only known once a parallel kernel has run
+    except ValueError:
+        pass
+    return {"version": numba.__version__, "threads": _threads[0] or numba.config.NUMBA_NUM_THREADS,
+            "threading_layer": layer, "cache": kernel_dir(),
+            "detail": "Numba CPU-parallel kernels (prange) from the registry's scalar functions"}
+
+
 def _call(kernel, *args):
+    if _threads[0] is not None:
+        numba.set_num_threads(_threads[0])
     if numba.config.THREADING_LAYER == "workqueue":
         with _call_lock:
             kernel(*args)
