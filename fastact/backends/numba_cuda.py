@@ -176,7 +176,7 @@ def _scalars() -> dict:
 def _limits() -> tuple[int, int, int]:
     """(threads per elementwise block, most blocks in a grid, most threads per row block)."""
     if _simulating():  # every simulated thread is a Python thread: keep grids tiny
-        return 32, 4, 64
+        return 16, 2, 8
     try:
         sms = int(_cuda().get_current_device().MULTIPROCESSOR_COUNT)
     except Exception:  # noqa: BLE001
@@ -250,27 +250,29 @@ def _build_eltwise(f, T, nin: int, ndim: int):
 
 
 def _build_rowwise(op: int, fwd, red, bwdy, exp64, tpb: int):
-    """One block of tpb threads per row (grid-stride over rows); all in float64."""
+    """One block of tpb threads per row, grid-stride over rows; all in float64. The
+    operands are 3-d views (outer, cols, inner): row r is [o, :, i] with
+    o, i = divmod(r, inner), so the normalized axis may sit anywhere."""
     _cuda()
     f64 = np.float64
     ninf = -math.inf
     bsum, bmax = _reducers(tpb)
 
     @cuda.jit(device=True)
-    def stats(x, r, tid, sh):
+    def stats(x, o, i, tid, sh):
         """Row max m, s = sum(exp(x - m)), s1 = s - 1 computed as (k - 1) + sum over
         the elements != m, where k counts the elements equal to m (they add v - v:
         0, or NaN for an infinite max, as the CPU backends)."""
         m = ninf
         for c in range(tid, x.shape[1], tpb):
-            v = f64(x[r, c])
+            v = f64(x[o, c, i])
             if v > m:
                 m = v
         m = bmax(sh, tid, m)
         t = 0.0
         k = 0.0
         for c in range(tid, x.shape[1], tpb):
-            v = f64(x[r, c])
+            v = f64(x[o, c, i])
             if v == m:
                 t += v - v
                 k += 1.0
@@ -284,33 +286,42 @@ def _build_rowwise(op: int, fwd, red, bwdy, exp64, tpb: int):
         def kern(x, y, p):
             sh = cuda.shared.array(tpb, np.float64)
             tid = cuda.threadIdx.x
-            for r in range(cuda.blockIdx.x, x.shape[0], cuda.gridDim.x):
-                m, s, s1 = stats(x, r, tid, sh)
+            inner = x.shape[2]
+            for r in range(cuda.blockIdx.x, x.shape[0] * inner, cuda.gridDim.x):
+                o = r // inner
+                i = r - o * inner
+                m, s, s1 = stats(x, o, i, tid, sh)
                 for c in range(tid, x.shape[1], tpb):
-                    y[r, c] = fwd(f64(x[r, c]), m, s, s1, p)
+                    y[o, c, i] = fwd(f64(x[o, c, i]), m, s, s1, p)
     elif op == OP_BACKWARD:
         def kern(dy, x, dx, p):
             sh = cuda.shared.array(tpb, np.float64)
             tid = cuda.threadIdx.x
-            for r in range(cuda.blockIdx.x, x.shape[0], cuda.gridDim.x):
-                m, s, s1 = stats(x, r, tid, sh)
+            inner = x.shape[2]
+            for r in range(cuda.blockIdx.x, x.shape[0] * inner, cuda.gridDim.x):
+                o = r // inner
+                i = r - o * inner
+                m, s, s1 = stats(x, o, i, tid, sh)
                 acc = 0.0
                 for c in range(tid, x.shape[1], tpb):
-                    acc += red(f64(dy[r, c]), fwd(f64(x[r, c]), m, s, s1, p), p)
+                    acc += red(f64(dy[o, c, i]), fwd(f64(x[o, c, i]), m, s, s1, p), p)
                 acc = bsum(sh, tid, acc)
                 for c in range(tid, x.shape[1], tpb):
-                    dx[r, c] = bwdy(f64(dy[r, c]), fwd(f64(x[r, c]), m, s, s1, p), acc, p)
+                    dx[o, c, i] = bwdy(f64(dy[o, c, i]), fwd(f64(x[o, c, i]), m, s, s1, p), acc, p)
     else:
         def kern(dy, y, dx, p):
             sh = cuda.shared.array(tpb, np.float64)
             tid = cuda.threadIdx.x
-            for r in range(cuda.blockIdx.x, y.shape[0], cuda.gridDim.x):
+            inner = y.shape[2]
+            for r in range(cuda.blockIdx.x, y.shape[0] * inner, cuda.gridDim.x):
+                o = r // inner
+                i = r - o * inner
                 acc = 0.0
                 for c in range(tid, y.shape[1], tpb):
-                    acc += red(f64(dy[r, c]), f64(y[r, c]), p)
+                    acc += red(f64(dy[o, c, i]), f64(y[o, c, i]), p)
                 acc = bsum(sh, tid, acc)
                 for c in range(tid, y.shape[1], tpb):
-                    dx[r, c] = bwdy(f64(dy[r, c]), f64(y[r, c]), acc, p)
+                    dx[o, c, i] = bwdy(f64(dy[o, c, i]), f64(y[o, c, i]), acc, p)
     return cuda.jit(kern)
 
 
@@ -502,14 +513,18 @@ def _plan_eltwise(shape: tuple, strides: list, fname: str) -> tuple[tuple, list]
 
 
 def _plan_rowwise(shape: tuple, strides: list, axis: int, fname: str) -> tuple[tuple, list]:
-    """(rows, cols) views with axis moved last (as a view: strides permuted, no copy)."""
+    """(outer, cols, inner) views: the other axes, collapsed, around `axis` (a view with
+    permuted strides: no copy, whichever axis is normalized)."""
     lead = [i for i in range(len(shape)) if i != axis]
     sizes, sts = _collapse(tuple(shape[i] for i in lead), [[s[i] for i in lead] for s in strides])
-    if len(sizes) > 1:
+    if len(sizes) > 2:
         raise TypeError(f"{fname}: the cuda backend needs the axes other than `axis` to collapse into "
-                        f"one (as in a contiguous array); {_LAYOUT_HINT}")
-    rows = sizes[0] if sizes else 1
-    return (rows, shape[axis]), [((st[0] if sizes else 0), s[axis]) for st, s in zip(sts, strides, strict=True)]
+                        f"two at most (as in a contiguous array); {_LAYOUT_HINT}")
+    pad = 2 - len(sizes)
+    sizes = [1] * pad + sizes
+    sts = [[0] * pad + st for st in sts]
+    return ((sizes[0], shape[axis], sizes[1]),
+            [(st[0], s[axis], st[1]) for st, s in zip(sts, strides, strict=True)])
 
 
 def _view(a: _Arr, shape: tuple, strides: tuple):
@@ -618,7 +633,7 @@ def _grid_2d(rows: int, cols: int) -> tuple[tuple[int, int], int]:
 
 def _row_threads(cols: int) -> int:
     cap = _limits()[2]
-    t = 32
+    t = min(32, cap)
     while t < cols and t < cap:
         t *= 2
     return t
@@ -641,7 +656,7 @@ def _finish_rowwise(act, op, ins, res, plan, params, stream):
     views = [_view(a, vshape, st) for a, st in zip([*ins, res], vst, strict=True)]
     tpb = _row_threads(vshape[1])
     k = _rowwise_kernel(act, op, tpb)
-    blocks = max(1, min(vshape[0], _limits()[1]))
+    blocks = max(1, min(vshape[0] * vshape[2], _limits()[1]))
     _launch(k, blocks, tpb, stream, *views, _params(params, _F64))
 
 

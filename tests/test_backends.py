@@ -1,0 +1,191 @@
+"""The dispatcher and the agreement between the native (C) and numba (CPU) backends."""
+
+import os
+import subprocess
+import sys
+import threading
+import warnings
+
+import numpy as np
+import pytest
+
+import fastact
+from fastact import _dispatch
+from fastact._registry import ACTIVATIONS, BY_NAME
+
+from .accuracy import special_values
+from .reference import ulp_error
+
+pytest.importorskip("numba")
+
+NAMES = [a.name for a in ACTIVATIONS]
+
+
+def _call(name, x, backend, dtype):
+    with np.errstate(invalid="ignore"):  # cos(inf)
+        return _call_all(name, x, backend, dtype, np.cos(x))
+
+
+def _call_all(name, x, backend, dtype, dy):
+    spec = BY_NAME[name]
+    if spec.kind == "channelwise":
+        w = np.linspace(0.1, 0.3, x.shape[1]).astype(dtype)
+        dx, dw = fastact.prelu_backward(dy, x, w, backend=backend)
+        return [fastact.prelu(x, w, backend=backend), dx, dw]
+    f, df = getattr(fastact, name), getattr(fastact, name + "_backward")
+    y = f(x, backend=backend)
+    outs = [y, df(dy, x, backend=backend)]
+    if spec.has_backward_y:
+        outs.append(df(dy, y=y, backend=backend))
+    return outs
+
+
+def _inputs(dtype):
+    rng = np.random.default_rng(7)
+    sv = special_values(dtype)
+    sv = sv[np.isfinite(sv) | np.isinf(sv)]
+    x = np.concatenate([sv, (rng.standard_normal(3000) * 4).astype(dtype), np.array([np.nan], dtype)])
+    x = np.resize(x, (len(x) // 8 * 8,)).reshape(-1, 8)
+    return x.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("name", NAMES)
+def test_numba_agrees_with_native(name, dtype):
+    """Piecewise-linear functions bit-identical; others within the registry bound of each other."""
+    x = _inputs(dtype)
+    nat = _call(name, x, "native", dtype)
+    nb = _call(name, x, "numba", dtype)
+    spec = BY_NAME[name]
+    for a, b in zip(nat, nb, strict=True):
+        a, b = np.asarray(a), np.asarray(b)
+        if spec.ulp[0] <= 0.5 and spec.kind == "eltwise":
+            np.testing.assert_array_equal(a, b)
+        elif spec.kind == "rowwise":  # row sums in another order
+            np.testing.assert_allclose(a, b, rtol=8 * np.finfo(dtype).eps, atol=8 * np.finfo(dtype).eps)
+        else:
+            bound = max(spec.ulp[0] if dtype == np.float32 else spec.ulp[1], spec.ulp_backward[0], 1)
+            err = ulp_error(b, a.astype(np.float64), dtype)
+            assert err.max() <= 2 * bound, f"{name}: {err.max()} ULP between backends"
+
+
+def test_numba_strided_and_nd():
+    a = np.random.default_rng(1).standard_normal((6, 7, 9)).astype(np.float32)
+    for v in (a[::2, :, ::-3], a.transpose(2, 0, 1), np.broadcast_to(a[:1], a.shape), a[0]):
+        for name in ("relu", "sigmoid", "softmax"):
+            f = getattr(fastact, name)
+            np.testing.assert_allclose(f(v, backend="numba"), f(v, backend="native"), rtol=1e-6, atol=1e-7)
+    out = np.empty_like(a)
+    fastact.tanh(a, out=out, backend="numba")
+    np.testing.assert_allclose(out, fastact.tanh(a), rtol=1e-6)
+    assert fastact.relu(np.float32(-1), backend="numba") == 0
+
+
+def test_import_does_not_import_numba():
+    code = "import sys, fastact; fastact.relu([1.0]); assert 'numba' not in sys.modules, 'numba imported'"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_automatic_choice(monkeypatch):
+    monkeypatch.delenv("FASTACT_BACKEND", raising=False)
+    monkeypatch.setenv("FASTACT_NUMBA_THRESHOLD", "1000")
+    assert _dispatch.select(None, 999) == "native"
+    assert _dispatch.select(None, 1000) == "numba"
+    assert _dispatch.select("native", 10**9) == "native"
+    with fastact.use_backend("native"):
+        assert _dispatch.select(None, 10**9) == "native"
+        seen = []
+        t = threading.Thread(target=lambda: seen.append(_dispatch.select(None, 10**9)))
+        t.start()
+        t.join()
+        assert seen == ["numba"]  # use_backend is per thread
+    monkeypatch.setenv("FASTACT_BACKEND", "numba")
+    assert _dispatch.select(None, 1) == "numba"
+    with pytest.raises(ValueError, match="unknown backend"):
+        _dispatch.select("opencl", 1)
+    with pytest.raises(ValueError, match="unknown backend"):
+        with fastact.use_backend("opencl"):
+            pass
+
+
+def test_forced_unavailable_backend_raises(monkeypatch):
+    monkeypatch.setitem(_dispatch._failed, "numba", "ImportError: pretend")
+    monkeypatch.delitem(_dispatch._loaded, "numba", raising=False)
+    out = np.full(4, 9.0)
+    with pytest.raises(fastact.BackendUnavailable, match="pip install numba"):
+        fastact.relu(np.ones(4), out=out, backend="numba")
+    assert (out == 9.0).all()
+
+
+def test_missing_numba_falls_back_with_one_warning(monkeypatch):
+    monkeypatch.setenv("FASTACT_NUMBA_THRESHOLD", "10")
+    monkeypatch.delenv("FASTACT_BACKEND", raising=False)
+    monkeypatch.setitem(_dispatch._failed, "numba", "ImportError: pretend")
+    monkeypatch.delitem(_dispatch._loaded, "numba", raising=False)
+    monkeypatch.setattr(_dispatch, "_warned", set())
+    with pytest.warns(RuntimeWarning, match="using the native backend"):
+        y = fastact.sigmoid(np.zeros(100))
+    assert (y == 0.5).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fastact.sigmoid(np.zeros(100))  # warned once only
+
+
+def test_deterministic_across_runs_and_threads():
+    x = np.random.default_rng(3).standard_normal(300_000).astype(np.float32)
+    runs = []
+    for n in (1, 2, None):
+        fastact.set_num_threads(n)
+        runs += [fastact.sigmoid(x, backend="numba"), fastact.sigmoid(x, backend="numba")]
+    fastact.set_num_threads(None)
+    for r in runs[1:]:
+        np.testing.assert_array_equal(r, runs[0])
+    with pytest.raises(ValueError):
+        fastact.set_num_threads(0)
+
+
+def test_many_python_threads():
+    """8 threads calling the numba backend on large arrays at once: no crash, no deadlock."""
+    x = np.random.default_rng(4).standard_normal(400_000)
+    ref = fastact.tanh(x, backend="native")
+    errors = []
+
+    def work():
+        try:
+            for _ in range(5):
+                np.testing.assert_allclose(fastact.tanh(x, backend="numba"), ref, rtol=1e-15)
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads), "deadlock"
+    assert not errors, errors[0]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork")
+def test_fork_after_use():
+    code = """
+import os, numpy as np, fastact
+x = np.ones(300_000)
+fastact.sigmoid(x, backend="numba")
+pid = os.fork()
+if pid == 0:
+    y = fastact.sigmoid(x, backend="numba")
+    os._exit(0 if abs(y[0] - 0.7310585786300049) < 1e-15 else 3)
+_, status = os.waitpid(pid, 0)
+raise SystemExit(os.waitstatus_to_exitcode(status))
+"""
+    r = subprocess.run([sys.executable, "-c", code], timeout=120)
+    assert r.returncode == 0
+
+
+def test_show_config_lists_backends(capsys):
+    fastact.show_config()
+    out = capsys.readouterr().out
+    for name in ("native", "numba", "cuda"):
+        assert name in out
+    assert "threshold" in out or "elements" in out
