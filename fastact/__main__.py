@@ -126,8 +126,8 @@ def calibrate(write: bool = True) -> str:
         for name in ("sigmoid", "relu"):
             f = getattr(fastact, name)
             f(x, out=y, backend="numba")  # compile / load
-            tn = best(lambda f=f: f(x, out=y, backend="native"), reps)
-            tb = best(lambda f=f: f(x, out=y, backend="numba"), reps)
+            tn = best(lambda f=f, x=x, y=y: f(x, out=y, backend="native"), reps)
+            tb = best(lambda f=f, x=x, y=y: f(x, out=y, backend="numba"), reps)
             ratio.append(tn / tb)
         rows.append(f"{n:>9d}  native/numba time: sigmoid {ratio[0]:5.2f}  relu {ratio[1]:5.2f}")
         if crossover is None and min(ratio) > 1.0:

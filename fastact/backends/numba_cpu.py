@@ -34,6 +34,7 @@ import numpy as np
 from .._registry import ACTIVATIONS
 from . import _numba_math, _scalar_gen, native
 
+
 def _has_tbb() -> bool:
     try:
         return tuple(int(v) for v in importlib.metadata.version("tbb").split(".")[:2]) >= (2021, 6)
