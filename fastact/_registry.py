@@ -69,6 +69,10 @@ class Activation:
     ulp_backward: tuple[float, float] = (0, 0)  # backward-from-x bound
     torch: str = ""  # torch.nn.functional name, for parity tests and docs
     notes: str = ""
+    wide: bool = False  # float32 evaluates the float64 formula and rounds once
+    # the forward bound is ulp + cond(x), cond = |x f'(x) / f(x)| the condition number: for
+    # formulas that must round an intermediate argument (e.g. the cubic inside gelu_tanh)
+    ulp_cond: bool = False
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -87,6 +91,13 @@ class Activation:
 _SELU_ALPHA = "1.6732632423543772848170429916717"
 _SELU_SCALE = "1.0507009873554804934193349852946"
 _SELU_SCALE_ALPHA = "1.7580993408473768599402175208123"
+
+# x - tanh(x) = x^3 (1/3 - 2x^2/15 + ...): 21 Taylor terms, Horner in z = x^2 (error < 1e-17 for |x| < 0.6)
+TANHSHRINK_FWD = """
+z = x * x
+series = x * z * (0.33333333333333333333 + z * (-0.13333333333333333333 + z * (0.053968253968253968254 + z * (-0.021869488536155202822 + z * (0.0088632355299021965689 + z * (-0.0035921280365724810169 + z * (0.0014558343870513182682 + z * (-0.00059002744094558598138 + z * (0.00023912911424355248149 + z * (-0.000096915379569294503256 + z * (0.000039278323883316834053 + z * (-0.000015918905069328964741 + z * (6.4516892156554307632e-6 + z * (-2.6147711512907545543e-6 + z * (1.0597268320104654351e-6 + z * (-4.2949110782738058548e-7 + z * (1.740661896357164778e-7 + z * (-7.0546369464009683252e-8 + z * (2.8591366623052539083e-8 + z * (-1.15876444327988522e-8 + z * (4.6962953982309016288e-9)))))))))))))))))))))
+where(abs(x) < 0.6, series, x - tanh(x))
+"""
 
 ACTIVATIONS: tuple[Activation, ...] = (
     Activation(
@@ -262,6 +273,216 @@ dy / d / d
         backward="where(x > 0, dy, w * dy)",
         backward_weight="where(x > 0, 0, dy * x)",
         torch="prelu",
+    ),
+    # ---- the rest of the catalogue (issue "full activation catalogue") ----
+    Activation(
+        "clipped_relu", "eltwise", "ReLU clipped at max_value (TensorFlow relu_x, Keras relu(max_value)).",
+        formula="f(x) = min(max(x, 0), max_value)",
+        derivative="f'(x) = 1 if 0 < x < max_value else 0",
+        forward="where(x <= 0, 0, where(x >= max_value, max_value, x))",
+        backward="where(x <= 0, 0, where(x >= max_value, 0, dy))",
+        backward_y="where(y <= 0, 0, where(y >= max_value, 0, dy))",
+        backward_y_when="max_value > 0",
+        params=(Param("max_value", 6.0, "upper clip (Keras has no default; 6 as relu6)", check="max_value >= 0"),),
+        notes="No PyTorch counterpart (it equals hardtanh(0, max_value)).",
+    ),
+    Activation(
+        "celu", "eltwise", "Continuously differentiable ELU.",
+        formula="f(x) = x if x > 0 else alpha * (exp(x / alpha) - 1)",
+        derivative="f'(x) = 1 if x > 0 else exp(x / alpha) (= f(x)/alpha + 1)",
+        forward="where(x > 0, x, alpha * expm1(x / alpha))",
+        backward="where(x > 0, dy, dy * exp(x / alpha))",
+        backward_y="where(y > 0, dy, dy * (y / alpha + 1))",
+        backward_y_when="alpha > 0",
+        params=(Param("alpha", 1.0, "scale of the negative part", check="alpha != 0"),),
+        ulp=(3, 3), ulp_backward=(3, 3),
+        torch="celu",
+    ),
+    Activation(
+        "threshold", "eltwise", "x above the threshold, else a constant value.",
+        formula="f(x) = x if x > threshold else value",
+        derivative="f'(x) = 1 if x > threshold else 0",
+        forward="where(x <= threshold, value, x)",
+        backward="where(x <= threshold, 0, dy)",
+        params=(Param("threshold", 0.0, "the threshold"), Param("value", 0.0, "the value at and below it")),
+        torch="threshold",
+        notes="PyTorch's F.threshold has no defaults; here threshold=0, value=0 (= relu).",
+    ),
+    Activation(
+        "gelu_tanh", "eltwise", "GELU, tanh approximation (fastact.gelu(x, approximate='tanh')).",
+        formula="f(x) = x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3))) = x * sigmoid(2u)",
+        derivative="f'(x) = s + x s (1 - s) 2u', s = sigmoid(2u), u = sqrt(2/pi)(x + 0.044715 x^3)",
+        forward="""
+t = 1.5957691216057307117597842397375 * (x + 0.044715 * x * x * x)
+x * sigmoid(t)
+""",
+        backward="""
+t = 1.5957691216057307117597842397375 * (x + 0.044715 * x * x * x)
+e = exp(-abs(t))
+r = 1 / (1 + e)
+s = where(t >= 0, r, e * r)
+d = s + x * (e * r * r) * (1.5957691216057307117597842397375 * (1 + 0.134145 * x * x))
+dy * where(abs(x) < 1e10, d, s)
+""",
+        ulp=(1, 8), ulp_backward=(2, 8), wide=True, ulp_cond=True,
+        torch="gelu",
+        notes="Written as x*sigmoid(2u): no cancellation for negative x (PyTorch's 1 + tanh loses it).",
+    ),
+    Activation(
+        "quick_gelu", "eltwise", "Quick GELU x * sigmoid(1.702 x).",
+        formula="f(x) = x * sigmoid(1.702 x)",
+        derivative="f'(x) = s + 1.702 x s (1 - s), s = sigmoid(1.702 x)",
+        forward="x * sigmoid(1.702 * x)",
+        backward="""
+t = 1.702 * x
+e = exp(-abs(t))
+r = 1 / (1 + e)
+s = where(t >= 0, r, e * r)
+dy * where(abs(x) < 1e10, s + t * (e * r * r), s)
+""",
+        ulp=(1, 4), ulp_backward=(1, 8), wide=True, ulp_cond=True,
+    ),
+    Activation(
+        "silu", "eltwise", "SiLU (swish): x * sigmoid(x).",
+        formula="f(x) = x * sigmoid(x)",
+        derivative="f'(x) = s (1 + x (1 - s)), s = sigmoid(x)",
+        forward="x * sigmoid(x)",
+        backward="""
+e = exp(-abs(x))
+r = 1 / (1 + e)
+s = where(x >= 0, r, e * r)
+dy * where(abs(x) < 1e10, s + x * (e * r * r), s)
+""",
+        ulp=(1, 4), ulp_backward=(1, 4), wide=True,
+        torch="silu",
+    ),
+    Activation(
+        "hardswish", "eltwise", "Hard swish (MobileNetV3), as PyTorch.",
+        formula="f(x) = x * min(max(x + 3, 0), 6) / 6",
+        derivative="f'(x) = 0 if x < -3, (2x + 3)/6 if x <= 3, else 1",
+        forward="""
+u = x + 3
+where(u <= 0, 0, where(u >= 6, x, x * u / 6))
+""",
+        backward="where(x < -3, 0, where(x <= 3, dy * ((2 * x + 3) / 6), dy))",
+        ulp=(2, 2), ulp_backward=(2, 2),
+        torch="hardswish",
+    ),
+    Activation(
+        "hardsigmoid", "eltwise", "Hard sigmoid, as PyTorch: relu6(x + 3) / 6.",
+        formula="f(x) = min(max(x + 3, 0), 6) / 6",
+        derivative="f'(x) = 1/6 if -3 < x < 3 else 0",
+        forward="""
+u = x + 3
+where(u <= 0, 0, where(u >= 6, 6, u)) / 6
+""",
+        backward="where(x <= -3, 0, where(x >= 3, 0, dy / 6))",
+        backward_y="where(y <= 0, 0, where(y >= 1, 0, dy / 6))",
+        ulp=(1, 1), ulp_backward=(0.5, 0.5),
+        torch="hardsigmoid",
+    ),
+    Activation(
+        "mish", "eltwise", "Mish: x * tanh(softplus(x)).",
+        formula="f(x) = x * tanh(log(1 + exp(x)))",
+        derivative="f'(x) = t + x (1 - t^2) sigmoid(x), t = tanh(softplus(x))",
+        forward="""
+e = exp(-abs(x))
+n = e * (e + 2)
+t = where(x >= 0, 1 - 2 * e * e / (1 + 2 * e + 2 * e * e), n / (n + 2))
+x * t
+""",
+        backward="""
+e = exp(-abs(x))
+n = e * (e + 2)
+q = where(x >= 0, 2 * e * e / (1 + 2 * e + 2 * e * e), 2 / (n + 2))
+t = where(x >= 0, 1 - q, n / (n + 2))
+r = 1 / (1 + e)
+s = where(x >= 0, r, e * r)
+d = t + x * q * (1 + t) * s
+dy * where(abs(x) >= 1e10, where(x > 0, 1, 0), d)
+""",
+        ulp=(1, 8), ulp_backward=(1, 8), wide=True,
+        torch="mish",
+        notes="t = tanh(softplus(x)) and q = 1 - t in closed forms in e = exp(-|x|): no cancellation.",
+    ),
+    Activation(
+        "logsigmoid", "eltwise", "Log of the sigmoid, stable for large |x|.",
+        formula="f(x) = log(sigmoid(x)) = min(x, 0) - log(1 + exp(-|x|))",
+        derivative="f'(x) = 1 - sigmoid(x) = sigmoid(-x)",
+        forward="min(x, 0) - log1p(exp(-abs(x)))",
+        backward="""
+e = exp(-abs(x))
+r = 1 / (1 + e)
+dy * where(x >= 0, e * r, r)
+""",
+        ulp=(4, 4), ulp_backward=(4, 4),
+        torch="logsigmoid",
+    ),
+    Activation(
+        "tanhshrink", "eltwise", "x - tanh(x).",
+        formula="f(x) = x - tanh(x)",
+        derivative="f'(x) = tanh(x)^2",
+        forward=TANHSHRINK_FWD,
+        backward="""
+t = tanh(x)
+dy * (t * t)
+""",
+        ulp=(1, 10), ulp_backward=(1, 4), wide=True,
+        torch="tanhshrink",
+        notes="A 21-term series below |x| = 0.6 avoids the cancellation of x - tanh(x) near 0.",
+    ),
+    Activation(
+        "hardshrink", "eltwise", "Hard shrinkage.",
+        formula="f(x) = x if |x| > lambd else 0",
+        derivative="f'(x) = 1 if |x| > lambd else 0",
+        forward="where(x >= -lambd and x <= lambd, 0, x)",
+        backward="where(x >= -lambd and x <= lambd, 0, dy)",
+        params=(Param("lambd", 0.5, "half width of the zero band", check="lambd >= 0"),),
+        torch="hardshrink",
+    ),
+    Activation(
+        "softshrink", "eltwise", "Soft shrinkage.",
+        formula="f(x) = x - lambd if x > lambd, x + lambd if x < -lambd, else 0",
+        derivative="f'(x) = 1 if |x| > lambd else 0",
+        forward="where(x >= -lambd and x <= lambd, 0, where(x > lambd, x - lambd, x + lambd))",
+        backward="where(x >= -lambd and x <= lambd, 0, dy)",
+        params=(Param("lambd", 0.5, "half width of the zero band", check="lambd >= 0"),),
+        ulp=(0.5, 0.5), ulp_backward=(0, 0),
+        torch="softshrink",
+    ),
+    Activation(
+        "squareplus", "eltwise", "Squareplus (So 2021): a smooth ReLU without exp.",
+        formula="f(x) = (x + sqrt(x^2 + b)) / 2",
+        derivative="f'(x) = (1 + x / sqrt(x^2 + b)) / 2",
+        forward="""
+a = abs(x)
+q = where(a > 1e18, a, sqrt(x * x + b))
+where(x >= 0, x * 0.5 + q * 0.5, b / (2 * (q - x)))
+""",
+        backward="""
+a = abs(x)
+q = where(a > 1e18, a, sqrt(x * x + b))
+dy * where(x >= 0, where(a > 1e18, 1, (1 + x / q) / 2), b / (2 * q * (q - x)))
+""",
+        params=(Param("b", 4.0, "curvature near 0", check="b > 0"),),
+        ulp=(3, 3), ulp_backward=(5, 5),
+        notes="For x < 0 written as b / (2 (sqrt(x^2 + b) - x)): no cancellation.",
+    ),
+    Activation(
+        "sparse_plus", "eltwise", "Sparse plus (JAX): a piecewise-quadratic softplus.",
+        formula="f(x) = 0 if x <= -1, (x + 1)^2 / 4 if -1 < x < 1, else x",
+        derivative="f'(x) = 0 if x <= -1, (x + 1) / 2 if -1 < x < 1, else 1",
+        forward="where(x <= -1, 0, where(x >= 1, x, (x + 1) * (x + 1) / 4))",
+        backward="where(x <= -1, 0, where(x >= 1, dy, dy * ((x + 1) / 2)))",
+        ulp=(2, 2), ulp_backward=(2, 2),
+    ),
+    Activation(
+        "squared_relu", "eltwise", "Squared ReLU (Primer).",
+        formula="f(x) = max(x, 0)^2",
+        derivative="f'(x) = 2 max(x, 0)",
+        forward="where(x <= 0, 0, x * x)",
+        backward="where(x <= 0, 0, dy * x * 2)",
+        ulp=(0.5, 0.5), ulp_backward=(0.5, 0.5),
     ),
 )
 

@@ -17,7 +17,7 @@ mpmath.mp.dps = 40
 
 
 class NP:
-    exp, expm1, log1p, log, tanh, cosh = np.exp, np.expm1, np.log1p, np.log, np.tanh, np.cosh
+    exp, expm1, log1p, log, tanh, cosh, sqrt = np.exp, np.expm1, np.log1p, np.log, np.tanh, np.cosh, np.sqrt
     where, abs = staticmethod(np.where), staticmethod(np.abs)
 
     @staticmethod
@@ -39,7 +39,7 @@ def _mp_log1p(v):
 
 class MP:
     exp, expm1, log1p, tanh = _mp1(mpmath.exp), _mp1(mpmath.expm1), _mp1(_mp_log1p), _mp1(mpmath.tanh)
-    cosh = _mp1(mpmath.cosh)
+    cosh, sqrt = _mp1(mpmath.cosh), _mp1(lambda v: mpmath.sqrt(v) if v >= 0 else mpmath.mpf("nan"))
     log = _mp1(lambda v: mpmath.log(v) if v >= 0 else mpmath.mpf("nan"))
     abs = staticmethod(np.abs)
 
@@ -85,6 +85,43 @@ def _sp_grad(x, m, beta, threshold):
     return m.where(z > threshold, 1, _sigmoid(m.where(z > threshold, 0, z), m))
 
 
+def _logistic(t, m):
+    return 1 / (1 + m.exp(-t))
+
+
+GELU_C = "0.79788456080286535587989211986876"  # sqrt(2/pi)
+
+
+def _gelu_tanh(x, m):
+    u = _c(m, GELU_C) * (x + _c(m, "0.044715") * x ** 3)
+    return x * _logistic(2 * u, m)  # 0.5 (1 + tanh u) = logistic(2u)
+
+
+def _gelu_tanh_grad(x, m):
+    u = _c(m, GELU_C) * (x + _c(m, "0.044715") * x ** 3)
+    s = _logistic(2 * u, m)
+    du = _c(m, GELU_C) * (1 + 3 * _c(m, "0.044715") * x ** 2)
+    return m.where(m.abs(x) < 1e10, s + x * s * (1 - s) * 2 * du, s)
+
+
+def _mish_grad(x, m):
+    t = m.tanh(m.log1p(m.exp(x)))
+    return m.where(m.abs(x) < 1e10, t + x * (1 - t * t) * _logistic(x, m), m.where(x > 0, 1, 0))
+
+
+def _squareplus(x, m, b, deriv):
+    """(x + sqrt(x^2 + b)) / 2 and its derivative; for x < 0 the algebraically equal
+    b / (2 (sqrt(x^2 + b) - x)) forms, since the textbook ones cancel."""
+    xn = m.where(x < 0, x, -1)  # keep the unused branch finite
+    xp = m.where(x >= 0, x, 1)
+    qn, qp = m.sqrt(xn * xn + b), m.sqrt(xp * xp + b)
+    if deriv:
+        pos, neg, at_inf = (1 + xp / qp) / 2, b / (2 * qn * (qn - xn)), m.where(x > 0, 1, 0)
+    else:
+        pos, neg, at_inf = (xp + qp) / 2, b / (2 * (qn - xn)), m.where(x > 0, x, 0)
+    return m.where(m.abs(x) == np.inf, at_inf, m.where(x >= 0, pos, neg))
+
+
 REFS = {
     "identity": (lambda x, m: x, lambda x, m: m.where(x == x, 1, 1)),
     "binary_step": (lambda x, m: m.where(x >= 0, 1, 0), lambda x, m: m.where(x == x, 0, 0)),
@@ -104,7 +141,44 @@ REFS = {
     "softplus": (_softplus, _sp_grad),
     "softsign": (lambda x, m: m.where(m.abs(x) == np.inf, m.where(x > 0, 1, -1), x / (1 + m.abs(x))),
                  lambda x, m: 1 / (1 + m.abs(x)) ** 2),
+    "clipped_relu": (lambda x, m, max_value: m.where(x > max_value, max_value, m.where(x > 0, x, 0)),
+                     lambda x, m, max_value: m.where((x > 0) & (x < max_value), 1, 0)),
+    "celu": (lambda x, m, alpha: m.where(x > 0, x, alpha * m.expm1(m.where(x > 0, 0, x) / alpha)),
+             lambda x, m, alpha: m.where(x > 0, 1, m.exp(m.where(x > 0, 0, x) / alpha))),
+    "threshold": (lambda x, m, threshold, value: m.where(x > threshold, x, value),
+                  lambda x, m, threshold, value: m.where(x > threshold, 1, 0)),
+    "gelu_tanh": (_gelu_tanh, _gelu_tanh_grad),
+    "quick_gelu": (lambda x, m: x * _logistic(_c(m, "1.702") * x, m),
+                   lambda x, m: m.where(m.abs(x) < 1e10, _logistic(_c(m, "1.702") * x, m) * (
+                       1 + _c(m, "1.702") * x * (1 - _logistic(_c(m, "1.702") * x, m))),
+                       _logistic(_c(m, "1.702") * x, m))),
+    "silu": (lambda x, m: x * _logistic(x, m),
+             lambda x, m: m.where(m.abs(x) < 1e10, _logistic(x, m) * (1 + x * (1 - _logistic(x, m))),
+                                  _logistic(x, m))),
+    "hardswish": (lambda x, m: m.where(x + 3 > 6, x, m.where(x + 3 > 0, x * (x + 3) / 6, 0)),
+                  lambda x, m: m.where(x < -3, 0, m.where(x <= 3, x / 3 + _c(m, "0.5"), 1))),
+    "hardsigmoid": (lambda x, m: m.where(x + 3 > 6, 6, m.where(x + 3 > 0, x + 3, 0)) / 6,
+                    lambda x, m: m.where((x > -3) & (x < 3), 1 / _c(m, "6"), 0)),
+    "mish": (lambda x, m: x * m.tanh(m.log1p(m.exp(x))), _mish_grad),
+    "logsigmoid": (lambda x, m: m.where(x < 0, x - m.log1p(m.exp(m.where(x < 0, x, 0))),
+                                        -m.log1p(m.exp(-m.where(x < 0, 0, x)))),
+                   lambda x, m: 1 / (1 + m.exp(x))),
+    # below 1e-5 the textbook form cancels even at 40 digits: three Taylor terms are exact there
+    "tanhshrink": (lambda x, m: m.where(m.abs(x) < 1e-5, x ** 3 / 3 - 2 * x ** 5 / 15 + 17 * x ** 7 / 315,
+                                        x - m.tanh(x)),
+                   lambda x, m: m.tanh(x) ** 2),
+    "hardshrink": (lambda x, m, lambd: m.where((x >= -lambd) & (x <= lambd), 0, x),
+                   lambda x, m, lambd: m.where((x >= -lambd) & (x <= lambd), 0, 1)),
+    "softshrink": (lambda x, m, lambd: m.where(x > lambd, x - lambd, m.where(x < -lambd, x + lambd, 0)),
+                   lambda x, m, lambd: m.where((x >= -lambd) & (x <= lambd), 0, 1)),
+    "squareplus": (lambda x, m, b: _squareplus(x, m, b, 0), lambda x, m, b: _squareplus(x, m, b, 1)),
+    "sparse_plus": (lambda x, m: m.where(x <= -1, 0, m.where(x >= 1, x, (x + 1) ** 2 / 4)),
+                    lambda x, m: m.where(x <= -1, 0, m.where(x >= 1, 1, (x + 1) / 2))),
+    "squared_relu": (lambda x, m: m.where(x > 0, x * x, 0), lambda x, m: m.where(x > 0, 2 * x, 0)),
 }
+
+# references that lose precision in float64 (cancellation): graded against mpmath for float32 too
+NEEDS_MPMATH = {"tanhshrink", "squareplus"}
 
 
 def softmax_rows(x: np.ndarray, m=MP):

@@ -41,6 +41,7 @@ MATH = {
     for name in ("exp", "expm1", "log", "log1p", "tanh")
 }
 MATH["abs"] = ("fabsf", "fabs")
+MATH["sqrt"] = ("sqrtf", "sqrt")  # correctly rounded, vectorizes with -fno-math-errno
 MATH["copysign"] = ("copysignf", "copysign")
 BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 CMPOPS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
@@ -186,6 +187,8 @@ class PyTranslator(CTranslator):
             return f"({a} if {a} {'<' if fn == 'min' else '>'} {b} else {b})"
         if fn == "abs":
             return f"abs({self.expr(args[0])})"
+        if fn == "sqrt":  # correctly rounded in double, so also for float after rounding
+            return f"T_{self.sfx}(math.sqrt({self.expr(args[0])}))"
         if fn == "copysign":
             return f"T_{self.sfx}(math.copysign({self.expr(args[0])}, {self.expr(args[1])}))"
         if fn in MATH:
@@ -236,7 +239,12 @@ def gen_scalar(reg) -> str:
         for ctype, sfx, role, args, src in _roles(act):
             sig = ", ".join(f"{ctype} {a}" for a in args)
             out.append(f"FA_INLINE {ctype} fa__{act.name}_{role}_{sfx}({sig}, const {ctype} *p) {{")
-            out += ["    " + line for line in CTranslator(reg, act, ctype, sfx, set(args), src).body()]
+            if src is None:  # float through double
+                dargs = ", ".join(f"(double){a}" for a in args)
+                out += ["    const double pd[4] = {p[0], p[1], p[2], p[3]};",
+                        f"    return (float)fa__{act.name}_{role}_f64({dargs}, pd);"]
+            else:
+                out += ["    " + line for line in CTranslator(reg, act, ctype, sfx, set(args), src).body()]
             out.append("}")
         # parameter checks (on the double parameters as given by the caller)
         conds = [f"p[{i}] == p[{i}]" for i in range(len(act.params))]  # not NaN
@@ -266,13 +274,20 @@ def _param_cond(act, cond: str) -> str:
 
 def _roles(act):
     """(C type, suffix, role, args, source) of every scalar function of act.
-    Row-wise kernels compute in double for both dtypes (see fastact.c)."""
-    dtypes = (("double", "f64"),) if act.kind == "rowwise" else (("float", "f32"), ("double", "f64"))
+    Row-wise kernels compute in double for both dtypes (see fastact.c). With
+    act.wide the float32 functions evaluate the double ones and round once:
+    source None marks such a wrapper."""
+    if act.kind == "rowwise":
+        dtypes = (("double", "f64"),)
+    elif act.wide:
+        dtypes = (("double", "f64"), ("float", "f32"))
+    else:
+        dtypes = (("float", "f32"), ("double", "f64"))
     for ctype, sfx in dtypes:
         for field, role, args in SIGNATURES[act.kind]:
             src = getattr(act, field)
             if src:
-                yield ctype, sfx, role, args, src
+                yield ctype, sfx, role, args, None if (act.wide and sfx == "f32") else src
 
 
 def gen_python(reg) -> str:
@@ -281,11 +296,16 @@ def gen_python(reg) -> str:
     for act in reg.ACTIVATIONS:
         funcs.append(f"# ---- {act.name}: {act.formula}")
         for ctype, sfx, role, args, src in _roles(act):
-            tr = PyTranslator(reg, act, ctype, sfx, set(args), src, consts=consts)
             funcs += ["@jit", f"def {act.name}_{role}_{sfx}({', '.join(args)}, p):"]
-            funcs += [f"    {ln}" for ln in tr.body()] + ["", ""]
+            if src is None:  # float through double
+                dargs = ", ".join(f"T_f64({a})" for a in args)
+                pd = "(T_f64(p[0]), T_f64(p[1]), T_f64(p[2]), T_f64(p[3]))"
+                funcs += [f"    return T_f32({act.name}_{role}_f64({dargs}, {pd}))", "", ""]
+            else:
+                tr = PyTranslator(reg, act, ctype, sfx, set(args), src, consts=consts)
+                funcs += [f"    {ln}" for ln in tr.body()] + ["", ""]
     body = "\n".join(funcs)
-    mnames = sorted({f"{f}_{s}" for f in MATH if f not in ("abs", "copysign") for s in ("f32", "f64")})
+    mnames = sorted({f"{f}_{s}" for f in MATH if f not in ("abs", "copysign", "sqrt") for s in ("f32", "f64")})
     out = [f'"""{HEADER}', "",
            "Scalar functions of every activation for the Numba backends, e.g. ``relu_fwd_f32(x, p)``",
            "with ``p`` a tuple of the parameters in registry order. Imported, this module compiles them",

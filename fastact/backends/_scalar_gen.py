@@ -42,6 +42,39 @@ K14_f64 = np.float64(float.fromhex('0x1.ac5afad782cf1p+0'))  # 1.673263242354377
 K15_f64 = np.float64(float.fromhex('0x1.c212cc640f031p+0'))  # 1.7580993408473768
 K16_f32 = np.float32(float.fromhex('inf'))  # inf
 K17_f64 = np.float64(float.fromhex('inf'))  # inf
+K18_f64 = np.float64(float.fromhex('0x1.9884533d43651p+0'))  # 1.5957691216057308
+K19_f64 = np.float64(float.fromhex('0x1.6e4e26d4801f7p-5'))  # 0.044715
+K20_f64 = np.float64(float.fromhex('0x1.12ba9d1f60179p-3'))  # 0.134145
+K21_f64 = np.float64(float.fromhex('0x1.2a05f20000000p+33'))  # 10000000000.0
+K22_f64 = np.float64(float.fromhex('0x1.b3b645a1cac08p+0'))  # 1.702
+K23_f32 = np.float32(float.fromhex('0x1.8000000000000p+1'))  # 3.0
+K24_f64 = np.float64(float.fromhex('0x1.8000000000000p+1'))  # 3.0
+K25_f64 = np.float64(float.fromhex('0x1.5555555555555p-2'))  # 0.3333333333333333
+K26_f64 = np.float64(float.fromhex('0x1.1111111111111p-3'))  # 0.13333333333333333
+K27_f64 = np.float64(float.fromhex('0x1.ba1ba1ba1ba1cp-5'))  # 0.05396825396825397
+K28_f64 = np.float64(float.fromhex('0x1.664f4882c10fap-6'))  # 0.021869488536155203
+K29_f64 = np.float64(float.fromhex('0x1.226e355e6c23dp-7'))  # 0.008863235529902197
+K30_f64 = np.float64(float.fromhex('0x1.d6d3d0e157de0p-9'))  # 0.003592128036572481
+K31_f64 = np.float64(float.fromhex('0x1.7da36452b75e3p-10'))  # 0.0014558343870513183
+K32_f64 = np.float64(float.fromhex('0x1.3558248036744p-11'))  # 0.000590027440945586
+K33_f64 = np.float64(float.fromhex('0x1.f57d7734d1664p-13'))  # 0.00023912911424355248
+K34_f64 = np.float64(float.fromhex('0x1.967e18afcafadp-14'))  # 9.691537956929451e-05
+K35_f64 = np.float64(float.fromhex('0x1.497d8eea25259p-15'))  # 3.927832388331683e-05
+K36_f64 = np.float64(float.fromhex('0x1.0b132d39a6050p-16'))  # 1.5918905069328964e-05
+K37_f64 = np.float64(float.fromhex('0x1.b0f72d3ee24e9p-18'))  # 6.451689215655431e-06
+K38_f64 = np.float64(float.fromhex('0x1.5ef2da474e5b7p-19'))  # 2.6147711512907546e-06
+K39_f64 = np.float64(float.fromhex('0x1.1c77df95c1c0dp-20'))  # 1.0597268320104654e-06
+K40_f64 = np.float64(float.fromhex('0x1.cd299de4ae6bbp-22'))  # 4.294911078273806e-07
+K41_f64 = np.float64(float.fromhex('0x1.75cde6563fed9p-23'))  # 1.7406618963571648e-07
+K42_f64 = np.float64(float.fromhex('0x1.2efe8db3aff1fp-24'))  # 7.054636946400968e-08
+K43_f64 = np.float64(float.fromhex('0x1.eb3229047434cp-26'))  # 2.859136662305254e-08
+K44_f64 = np.float64(float.fromhex('0x1.8e25ff9327e2cp-27'))  # 1.1587644432798853e-08
+K45_f64 = np.float64(float.fromhex('0x1.42ba1a349b490p-28'))  # 4.6962953982309016e-09
+K46_f64 = np.float64(float.fromhex('0x1.3333333333333p-1'))  # 0.6
+K47_f32 = np.float32(float.fromhex('0x1.bc16d60000000p+59'))  # 9.999999843067494e+17
+K48_f32 = np.float32(float.fromhex('0x1.0000000000000p-1'))  # 0.5
+K49_f64 = np.float64(float.fromhex('0x1.bc16d674ec800p+59'))  # 1e+18
+K50_f64 = np.float64(float.fromhex('0x1.0000000000000p-1'))  # 0.5
 
 
 # ---- identity: f(x) = x
@@ -511,3 +544,443 @@ def prelu_bwd_f64(dy, x, w, p):
 @jit
 def prelu_bwdw_f64(dy, x, w, p):
     return (K2_f64 if (x > K2_f64) else (dy * x))
+
+
+# ---- clipped_relu: f(x) = min(max(x, 0), max_value)
+@jit
+def clipped_relu_fwd_f32(x, p):
+    max_value = p[0]
+    return (K0_f32 if (x <= K0_f32) else (max_value if (x >= max_value) else x))
+
+
+@jit
+def clipped_relu_bwd_f32(dy, x, p):
+    max_value = p[0]
+    return (K0_f32 if (x <= K0_f32) else (K0_f32 if (x >= max_value) else dy))
+
+
+@jit
+def clipped_relu_bwdy_f32(dy, y, p):
+    max_value = p[0]
+    return (K0_f32 if (y <= K0_f32) else (K0_f32 if (y >= max_value) else dy))
+
+
+@jit
+def clipped_relu_fwd_f64(x, p):
+    max_value = p[0]
+    return (K2_f64 if (x <= K2_f64) else (max_value if (x >= max_value) else x))
+
+
+@jit
+def clipped_relu_bwd_f64(dy, x, p):
+    max_value = p[0]
+    return (K2_f64 if (x <= K2_f64) else (K2_f64 if (x >= max_value) else dy))
+
+
+@jit
+def clipped_relu_bwdy_f64(dy, y, p):
+    max_value = p[0]
+    return (K2_f64 if (y <= K2_f64) else (K2_f64 if (y >= max_value) else dy))
+
+
+# ---- celu: f(x) = x if x > 0 else alpha * (exp(x / alpha) - 1)
+@jit
+def celu_fwd_f32(x, p):
+    alpha = p[0]
+    return (x if (x > K0_f32) else (alpha * expm1_f32((x / alpha))))
+
+
+@jit
+def celu_bwd_f32(dy, x, p):
+    alpha = p[0]
+    return (dy if (x > K0_f32) else (dy * exp_f32((x / alpha))))
+
+
+@jit
+def celu_bwdy_f32(dy, y, p):
+    alpha = p[0]
+    return (dy if (y > K0_f32) else (dy * ((y / alpha) + K1_f32)))
+
+
+@jit
+def celu_fwd_f64(x, p):
+    alpha = p[0]
+    return (x if (x > K2_f64) else (alpha * expm1_f64((x / alpha))))
+
+
+@jit
+def celu_bwd_f64(dy, x, p):
+    alpha = p[0]
+    return (dy if (x > K2_f64) else (dy * exp_f64((x / alpha))))
+
+
+@jit
+def celu_bwdy_f64(dy, y, p):
+    alpha = p[0]
+    return (dy if (y > K2_f64) else (dy * ((y / alpha) + K3_f64)))
+
+
+# ---- threshold: f(x) = x if x > threshold else value
+@jit
+def threshold_fwd_f32(x, p):
+    threshold = p[0]
+    value = p[1]
+    return (value if (x <= threshold) else x)
+
+
+@jit
+def threshold_bwd_f32(dy, x, p):
+    threshold = p[0]
+    value = p[1]
+    return (K0_f32 if (x <= threshold) else dy)
+
+
+@jit
+def threshold_fwd_f64(x, p):
+    threshold = p[0]
+    value = p[1]
+    return (value if (x <= threshold) else x)
+
+
+@jit
+def threshold_bwd_f64(dy, x, p):
+    threshold = p[0]
+    value = p[1]
+    return (K2_f64 if (x <= threshold) else dy)
+
+
+# ---- gelu_tanh: f(x) = x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3))) = x * sigmoid(2u)
+@jit
+def gelu_tanh_fwd_f64(x, p):
+    t = (K18_f64 * (x + (((K19_f64 * x) * x) * x)))
+    return (x * sigmoid_fwd_f64(t, p))
+
+
+@jit
+def gelu_tanh_bwd_f64(dy, x, p):
+    t = (K18_f64 * (x + (((K19_f64 * x) * x) * x)))
+    e = exp_f64((-abs(t)))
+    r = (K3_f64 / (K3_f64 + e))
+    s = (r if (t >= K2_f64) else (e * r))
+    d = (s + ((x * ((e * r) * r)) * (K18_f64 * (K3_f64 + ((K20_f64 * x) * x)))))
+    return (dy * (d if (abs(x) < K21_f64) else s))
+
+
+@jit
+def gelu_tanh_fwd_f32(x, p):
+    return T_f32(gelu_tanh_fwd_f64(T_f64(x), (T_f64(p[0]), T_f64(p[1]), T_f64(p[2]), T_f64(p[3]))))
+
+
+@jit
+def gelu_tanh_bwd_f32(dy, x, p):
+    return T_f32(gelu_tanh_bwd_f64(T_f64(dy), T_f64(x), (T_f64(p[0]), T_f64(p[1]), T_f64(p[2]), T_f64(p[3]))))
+
+
+# ---- quick_gelu: f(x) = x * sigmoid(1.702 x)
+@jit
+def quick_gelu_fwd_f64(x, p):
+    return (x * sigmoid_fwd_f64((K22_f64 * x), p))
+
+
+@jit
+def quick_gelu_bwd_f64(dy, x, p):
+    t = (K22_f64 * x)
+    e = exp_f64((-abs(t)))
+    r = (K3_f64 / (K3_f64 + e))
+    s = (r if (t >= K2_f64) else (e * r))
+    return (dy * ((s + (t * ((e * r) * r))) if (abs(x) < K21_f64) else s))
+
+
+@jit
+def quick_gelu_fwd_f32(x, p):
+    return T_f32(quick_gelu_fwd_f64(T_f64(x), (T_f64(p[0]), T_f64(p[1]), T_f64(p[2]), T_f64(p[3]))))
+
+
+@jit
+def quick_gelu_bwd_f32(dy, x, p):
+    return T_f32(quick_gelu_bwd_f64(T_f64(dy), T_f64(x), (T_f64(p[0]), T_f64(p[1]), T_f64(p[2]), T_f64(p[3]))))
+
+
+# ---- silu: f(x) = x * sigmoid(x)
+@jit
+def silu_fwd_f64(x, p):
+    return (x * sigmoid_fwd_f64(x, p))
+
+
+@jit
+def silu_bwd_f64(dy, x, p):
+    e = exp_f64((-abs(x)))
+    r = (K3_f64 / (K3_f64 + e))
+    s = (r if (x >= K2_f64) else (e * r))
+    return (dy * ((s + (x * ((e * r) * r))) if (abs(x) < K21_f64) else s))
+
+
+@jit
+def silu_fwd_f32(x, p):
+    return T_f32(silu_fwd_f64(T_f64(x), (T_f64(p[0]), T_f64(p[1]), T_f64(p[2]), T_f64(p[3]))))
+
+
+@jit
+def silu_bwd_f32(dy, x, p):
+    return T_f32(silu_bwd_f64(T_f64(dy), T_f64(x), (T_f64(p[0]), T_f64(p[1]), T_f64(p[2]), T_f64(p[3]))))
+
+
+# ---- hardswish: f(x) = x * min(max(x + 3, 0), 6) / 6
+@jit
+def hardswish_fwd_f32(x, p):
+    u = (x + K23_f32)
+    return (K0_f32 if (u <= K0_f32) else (x if (u >= K4_f32) else ((x * u) / K4_f32)))
+
+
+@jit
+def hardswish_bwd_f32(dy, x, p):
+    return (K0_f32 if (x < (-K23_f32)) else ((dy * (((K6_f32 * x) + K23_f32) / K4_f32)) if (x <= K23_f32) else dy))
+
+
+@jit
+def hardswish_fwd_f64(x, p):
+    u = (x + K24_f64)
+    return (K2_f64 if (u <= K2_f64) else (x if (u >= K5_f64) else ((x * u) / K5_f64)))
+
+
+@jit
+def hardswish_bwd_f64(dy, x, p):
+    return (K2_f64 if (x < (-K24_f64)) else ((dy * (((K8_f64 * x) + K24_f64) / K5_f64)) if (x <= K24_f64) else dy))
+
+
+# ---- hardsigmoid: f(x) = min(max(x + 3, 0), 6) / 6
+@jit
+def hardsigmoid_fwd_f32(x, p):
+    u = (x + K23_f32)
+    return ((K0_f32 if (u <= K0_f32) else (K4_f32 if (u >= K4_f32) else u)) / K4_f32)
+
+
+@jit
+def hardsigmoid_bwd_f32(dy, x, p):
+    return (K0_f32 if (x <= (-K23_f32)) else (K0_f32 if (x >= K23_f32) else (dy / K4_f32)))
+
+
+@jit
+def hardsigmoid_bwdy_f32(dy, y, p):
+    return (K0_f32 if (y <= K0_f32) else (K0_f32 if (y >= K1_f32) else (dy / K4_f32)))
+
+
+@jit
+def hardsigmoid_fwd_f64(x, p):
+    u = (x + K24_f64)
+    return ((K2_f64 if (u <= K2_f64) else (K5_f64 if (u >= K5_f64) else u)) / K5_f64)
+
+
+@jit
+def hardsigmoid_bwd_f64(dy, x, p):
+    return (K2_f64 if (x <= (-K24_f64)) else (K2_f64 if (x >= K24_f64) else (dy / K5_f64)))
+
+
+@jit
+def hardsigmoid_bwdy_f64(dy, y, p):
+    return (K2_f64 if (y <= K2_f64) else (K2_f64 if (y >= K3_f64) else (dy / K5_f64)))
+
+
+# ---- mish: f(x) = x * tanh(log(1 + exp(x)))
+@jit
+def mish_fwd_f64(x, p):
+    e = exp_f64((-abs(x)))
+    n = (e * (e + K8_f64))
+    t = ((K3_f64 - (((K8_f64 * e) * e) / ((K3_f64 + (K8_f64 * e)) + ((K8_f64 * e) * e)))) if (x >= K2_f64) else (n / (n + K8_f64)))
+    return (x * t)
+
+
+@jit
+def mish_bwd_f64(dy, x, p):
+    e = exp_f64((-abs(x)))
+    n = (e * (e + K8_f64))
+    q = ((((K8_f64 * e) * e) / ((K3_f64 + (K8_f64 * e)) + ((K8_f64 * e) * e))) if (x >= K2_f64) else (K8_f64 / (n + K8_f64)))
+    t = ((K3_f64 - q) if (x >= K2_f64) else (n / (n + K8_f64)))
+    r = (K3_f64 / (K3_f64 + e))
+    s = (r if (x >= K2_f64) else (e * r))
+    d = (t + (((x * q) * (K3_f64 + t)) * s))
+    return (dy * ((K3_f64 if (x > K2_f64) else K2_f64) if (abs(x) >= K21_f64) else d))
+
+
+@jit
+def mish_fwd_f32(x, p):
+    return T_f32(mish_fwd_f64(T_f64(x), (T_f64(p[0]), T_f64(p[1]), T_f64(p[2]), T_f64(p[3]))))
+
+
+@jit
+def mish_bwd_f32(dy, x, p):
+    return T_f32(mish_bwd_f64(T_f64(dy), T_f64(x), (T_f64(p[0]), T_f64(p[1]), T_f64(p[2]), T_f64(p[3]))))
+
+
+# ---- logsigmoid: f(x) = log(sigmoid(x)) = min(x, 0) - log(1 + exp(-|x|))
+@jit
+def logsigmoid_fwd_f32(x, p):
+    return ((x if x < K0_f32 else K0_f32) - log1p_f32(exp_f32((-abs(x)))))
+
+
+@jit
+def logsigmoid_bwd_f32(dy, x, p):
+    e = exp_f32((-abs(x)))
+    r = (K1_f32 / (K1_f32 + e))
+    return (dy * ((e * r) if (x >= K0_f32) else r))
+
+
+@jit
+def logsigmoid_fwd_f64(x, p):
+    return ((x if x < K2_f64 else K2_f64) - log1p_f64(exp_f64((-abs(x)))))
+
+
+@jit
+def logsigmoid_bwd_f64(dy, x, p):
+    e = exp_f64((-abs(x)))
+    r = (K3_f64 / (K3_f64 + e))
+    return (dy * ((e * r) if (x >= K2_f64) else r))
+
+
+# ---- tanhshrink: f(x) = x - tanh(x)
+@jit
+def tanhshrink_fwd_f64(x, p):
+    z = (x * x)
+    series = ((x * z) * (K25_f64 + (z * ((-K26_f64) + (z * (K27_f64 + (z * ((-K28_f64) + (z * (K29_f64 + (z * ((-K30_f64) + (z * (K31_f64 + (z * ((-K32_f64) + (z * (K33_f64 + (z * ((-K34_f64) + (z * (K35_f64 + (z * ((-K36_f64) + (z * (K37_f64 + (z * ((-K38_f64) + (z * (K39_f64 + (z * ((-K40_f64) + (z * (K41_f64 + (z * ((-K42_f64) + (z * (K43_f64 + (z * ((-K44_f64) + (z * K45_f64)))))))))))))))))))))))))))))))))))))))))
+    return (series if (abs(x) < K46_f64) else (x - tanh_f64(x)))
+
+
+@jit
+def tanhshrink_bwd_f64(dy, x, p):
+    t = tanh_f64(x)
+    return (dy * (t * t))
+
+
+@jit
+def tanhshrink_fwd_f32(x, p):
+    return T_f32(tanhshrink_fwd_f64(T_f64(x), (T_f64(p[0]), T_f64(p[1]), T_f64(p[2]), T_f64(p[3]))))
+
+
+@jit
+def tanhshrink_bwd_f32(dy, x, p):
+    return T_f32(tanhshrink_bwd_f64(T_f64(dy), T_f64(x), (T_f64(p[0]), T_f64(p[1]), T_f64(p[2]), T_f64(p[3]))))
+
+
+# ---- hardshrink: f(x) = x if |x| > lambd else 0
+@jit
+def hardshrink_fwd_f32(x, p):
+    lambd = p[0]
+    return (K0_f32 if ((x >= (-lambd)) & (x <= lambd)) else x)
+
+
+@jit
+def hardshrink_bwd_f32(dy, x, p):
+    lambd = p[0]
+    return (K0_f32 if ((x >= (-lambd)) & (x <= lambd)) else dy)
+
+
+@jit
+def hardshrink_fwd_f64(x, p):
+    lambd = p[0]
+    return (K2_f64 if ((x >= (-lambd)) & (x <= lambd)) else x)
+
+
+@jit
+def hardshrink_bwd_f64(dy, x, p):
+    lambd = p[0]
+    return (K2_f64 if ((x >= (-lambd)) & (x <= lambd)) else dy)
+
+
+# ---- softshrink: f(x) = x - lambd if x > lambd, x + lambd if x < -lambd, else 0
+@jit
+def softshrink_fwd_f32(x, p):
+    lambd = p[0]
+    return (K0_f32 if ((x >= (-lambd)) & (x <= lambd)) else ((x - lambd) if (x > lambd) else (x + lambd)))
+
+
+@jit
+def softshrink_bwd_f32(dy, x, p):
+    lambd = p[0]
+    return (K0_f32 if ((x >= (-lambd)) & (x <= lambd)) else dy)
+
+
+@jit
+def softshrink_fwd_f64(x, p):
+    lambd = p[0]
+    return (K2_f64 if ((x >= (-lambd)) & (x <= lambd)) else ((x - lambd) if (x > lambd) else (x + lambd)))
+
+
+@jit
+def softshrink_bwd_f64(dy, x, p):
+    lambd = p[0]
+    return (K2_f64 if ((x >= (-lambd)) & (x <= lambd)) else dy)
+
+
+# ---- squareplus: f(x) = (x + sqrt(x^2 + b)) / 2
+@jit
+def squareplus_fwd_f32(x, p):
+    b = p[0]
+    a = abs(x)
+    q = (a if (a > K47_f32) else T_f32(math.sqrt(((x * x) + b))))
+    return (((x * K48_f32) + (q * K48_f32)) if (x >= K0_f32) else (b / (K6_f32 * (q - x))))
+
+
+@jit
+def squareplus_bwd_f32(dy, x, p):
+    b = p[0]
+    a = abs(x)
+    q = (a if (a > K47_f32) else T_f32(math.sqrt(((x * x) + b))))
+    return (dy * ((K1_f32 if (a > K47_f32) else ((K1_f32 + (x / q)) / K6_f32)) if (x >= K0_f32) else (b / ((K6_f32 * q) * (q - x)))))
+
+
+@jit
+def squareplus_fwd_f64(x, p):
+    b = p[0]
+    a = abs(x)
+    q = (a if (a > K49_f64) else T_f64(math.sqrt(((x * x) + b))))
+    return (((x * K50_f64) + (q * K50_f64)) if (x >= K2_f64) else (b / (K8_f64 * (q - x))))
+
+
+@jit
+def squareplus_bwd_f64(dy, x, p):
+    b = p[0]
+    a = abs(x)
+    q = (a if (a > K49_f64) else T_f64(math.sqrt(((x * x) + b))))
+    return (dy * ((K3_f64 if (a > K49_f64) else ((K3_f64 + (x / q)) / K8_f64)) if (x >= K2_f64) else (b / ((K8_f64 * q) * (q - x)))))
+
+
+# ---- sparse_plus: f(x) = 0 if x <= -1, (x + 1)^2 / 4 if -1 < x < 1, else x
+@jit
+def sparse_plus_fwd_f32(x, p):
+    return (K0_f32 if (x <= (-K1_f32)) else (x if (x >= K1_f32) else (((x + K1_f32) * (x + K1_f32)) / K7_f32)))
+
+
+@jit
+def sparse_plus_bwd_f32(dy, x, p):
+    return (K0_f32 if (x <= (-K1_f32)) else (dy if (x >= K1_f32) else (dy * ((x + K1_f32) / K6_f32))))
+
+
+@jit
+def sparse_plus_fwd_f64(x, p):
+    return (K2_f64 if (x <= (-K3_f64)) else (x if (x >= K3_f64) else (((x + K3_f64) * (x + K3_f64)) / K9_f64)))
+
+
+@jit
+def sparse_plus_bwd_f64(dy, x, p):
+    return (K2_f64 if (x <= (-K3_f64)) else (dy if (x >= K3_f64) else (dy * ((x + K3_f64) / K8_f64))))
+
+
+# ---- squared_relu: f(x) = max(x, 0)^2
+@jit
+def squared_relu_fwd_f32(x, p):
+    return (K0_f32 if (x <= K0_f32) else (x * x))
+
+
+@jit
+def squared_relu_bwd_f32(dy, x, p):
+    return (K0_f32 if (x <= K0_f32) else ((dy * x) * K6_f32))
+
+
+@jit
+def squared_relu_fwd_f64(x, p):
+    return (K2_f64 if (x <= K2_f64) else (x * x))
+
+
+@jit
+def squared_relu_bwd_f64(dy, x, p):
+    return (K2_f64 if (x <= K2_f64) else ((dy * x) * K8_f64))

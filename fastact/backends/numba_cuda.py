@@ -36,11 +36,16 @@ works but reads memory in a strided, slower pattern; the leading axes must
 collapse into one. prelu needs C-contiguous x, dy and out (the weight may be
 strided, a host array or a scalar; a host weight is copied to the device).
 
-Kernels: elementwise ones are grid-stride loops; row-wise ones run one block per
-row (grid-stride over rows) with shared-memory tree reductions for the row max,
-the sums (in float64, as the CPU backends) and the backward's ``r``; prelu's
-dweight is reduced per channel by blocks writing float64 partial sums that a
-second kernel adds in a fixed order (deterministic, no atomics).
+Kernels: elementwise ones are grid-stride loops (1-d: four elements per thread and
+step, loads first). Row-wise ones give each row a group of threads, grid-stride
+over rows: one warp per row up to 1024 columns (8 rows per 256-thread block),
+one block per row above; the row max, the sums (in float64, as the CPU backends)
+and the backward's ``r`` are reduced with warp shuffles (and, for a block, shared
+memory added in a fixed order). prelu's dweight is reduced per channel by blocks
+writing float64 partial sums that a second kernel adds in a fixed order
+(deterministic, no atomics). The simulator has no warp shuffles: there every
+reduction is a shared-memory tree over blocks of 8 threads (so the shuffle code
+runs only on a GPU: ``bench/gpu_check.py``).
 
 Streams: ``stream=`` is 0 (the default stream), a Numba stream, a CuPy or torch
 stream (their ``ptr``/``cuda_stream`` is wrapped with ``cuda.external_stream``),
@@ -56,6 +61,7 @@ import operator
 import os
 import threading
 import types
+import warnings
 
 import numpy as np
 
@@ -82,14 +88,18 @@ def _cuda():
     if cuda is None:
         from numba import cuda as c
 
+        # small arrays make small grids; that is no user error
+        warnings.filterwarnings("ignore", message=r".*will likely result in GPU under-utilization")
         cuda = c
     return cuda
 
 
 def _simulating() -> bool:
-    from numba.cuda.core import config
-
-    return bool(config.ENABLE_CUDASIM)
+    try:
+        from numba.cuda.core import config
+    except ImportError:  # older numba-cuda
+        from numba.core import config
+    return bool(getattr(config, "ENABLE_CUDASIM", 0))
 
 
 def available() -> tuple[bool, str]:
@@ -173,65 +183,145 @@ def _scalars() -> dict:
 
 
 @functools.lru_cache(maxsize=1)
-def _limits() -> tuple[int, int, int]:
-    """(threads per elementwise block, most blocks in a grid, most threads per row block)."""
+def _limits() -> tuple[int, int]:
+    """(threads per elementwise block, most blocks in a grid)."""
     if _simulating():  # every simulated thread is a Python thread: keep grids tiny
-        return 16, 2, 8
+        return 16, 2
     try:
         sms = int(_cuda().get_current_device().MULTIPROCESSOR_COUNT)
     except Exception:  # noqa: BLE001
         sms = 80
-    return 256, sms * 32, 256
+    return 256, sms * 32
 
 
-def _reducers(tpb: int):
-    """Block-wide float64 sum and max over a shared array of tpb (a power of two) slots.
-    Every thread of the block must call them; they return the result to all."""
+def _reducers(g: int):
+    """float64 sum and max over a group of g threads (a power of two) that all call them
+    with the same trip count: one warp (g == 32: shuffles only) or a whole block
+    (warp shuffles, then the warps' results through shared memory, added in a fixed
+    order). Every thread gets the result. Returns (gsum, gmax, slots): the kernel
+    passes a shared float64 array of `slots` entries. The simulator has no shuffles:
+    there the group is the block and the reduction a shared-memory tree."""
     _cuda()
+    if _simulating():
+        @cuda.jit(device=True)
+        def tsum(sh, tid, v):
+            sh[tid] = v
+            cuda.syncthreads()
+            h = g // 2
+            while h > 0:
+                if tid < h:
+                    sh[tid] += sh[tid + h]
+                cuda.syncthreads()
+                h //= 2
+            r = sh[0]
+            cuda.syncthreads()
+            return r
+
+        @cuda.jit(device=True)
+        def tmax(sh, tid, v):  # NaN never enters: the per-thread maxima skip it (v > m)
+            sh[tid] = v
+            cuda.syncthreads()
+            h = g // 2
+            while h > 0:
+                if tid < h:
+                    o = sh[tid + h]
+                    if o > sh[tid]:
+                        sh[tid] = o
+                cuda.syncthreads()
+                h //= 2
+            r = sh[0]
+            cuda.syncthreads()
+            return r
+
+        return tsum, tmax, g
+
+    full = 0xFFFFFFFF
+
+    @cuda.jit(device=True)
+    def wsum(sh, tid, v):
+        off = 16
+        while off > 0:
+            v += cuda.shfl_xor_sync(full, v, off)
+            off //= 2
+        return v
+
+    @cuda.jit(device=True)
+    def wmax(sh, tid, v):
+        off = 16
+        while off > 0:
+            o = cuda.shfl_xor_sync(full, v, off)
+            if o > v:
+                v = o
+            off //= 2
+        return v
+
+    if g == 32:
+        return wsum, wmax, 1
+    nw = g // 32
 
     @cuda.jit(device=True)
     def bsum(sh, tid, v):
-        sh[tid] = v
+        v = wsum(sh, tid, v)
+        if tid % 32 == 0:
+            sh[tid // 32] = v
         cuda.syncthreads()
-        h = tpb // 2
-        while h > 0:
-            if tid < h:
-                sh[tid] += sh[tid + h]
-            cuda.syncthreads()
-            h //= 2
-        r = sh[0]
+        t = sh[0]
+        for j in range(1, nw):
+            t += sh[j]
         cuda.syncthreads()
-        return r
+        return t
 
     @cuda.jit(device=True)
-    def bmax(sh, tid, v):  # NaN never enters: the per-thread maxima skip it (v > m)
-        sh[tid] = v
+    def bmax(sh, tid, v):
+        v = wmax(sh, tid, v)
+        if tid % 32 == 0:
+            sh[tid // 32] = v
         cuda.syncthreads()
-        h = tpb // 2
-        while h > 0:
-            if tid < h:
-                o = sh[tid + h]
-                if o > sh[tid]:
-                    sh[tid] = o
-            cuda.syncthreads()
-            h //= 2
-        r = sh[0]
+        t = sh[0]
+        for j in range(1, nw):
+            if sh[j] > t:
+                t = sh[j]
         cuda.syncthreads()
-        return r
+        return t
 
-    return bsum, bmax
+    return bsum, bmax, nw
 
 
 def _build_eltwise(f, T, nin: int, ndim: int):
     _cuda()
+    # 1-d: grid-stride, four elements per step with their loads issued first (more
+    # bytes in flight per thread), then a plain grid-stride tail
     if ndim == 1 and nin == 1:
         def k(x, y, p):
-            for i in range(cuda.grid(1), y.shape[0], cuda.gridsize(1)):
+            n = y.shape[0]
+            st = cuda.gridsize(1)
+            i = cuda.grid(1)
+            while i + 3 * st < n:
+                x0, x1, x2, x3 = x[i], x[i + st], x[i + 2 * st], x[i + 3 * st]
+                y[i] = f(T(x0), p)
+                y[i + st] = f(T(x1), p)
+                y[i + 2 * st] = f(T(x2), p)
+                y[i + 3 * st] = f(T(x3), p)
+                i += 4 * st
+            while i < n:
                 y[i] = f(T(x[i]), p)
+                i += st
     elif ndim == 1:
         def k(a, b, y, p):
-            for i in range(cuda.grid(1), y.shape[0], cuda.gridsize(1)):
+            n = y.shape[0]
+            st = cuda.gridsize(1)
+            i = cuda.grid(1)
+            while i + 3 * st < n:
+                a0, a1, a2, a3 = a[i], a[i + st], a[i + 2 * st], a[i + 3 * st]
+                b0, b1, b2, b3 = b[i], b[i + st], b[i + 2 * st], b[i + 3 * st]
+                y[i] = f(T(a0), T(b0), p)
+                y[i + st] = f(T(a1), T(b1), p)
+                y[i + 2 * st] = f(T(a2), T(b2), p)
+                y[i + 3 * st] = f(T(a3), T(b3), p)
+                i += 4 * st
+            while i < n:
                 y[i] = f(T(a[i]), T(b[i]), p)
+                i += st
     elif nin == 1:
         def k(x, y, p):
             c0 = cuda.blockIdx.x * cuda.blockDim.x + cuda.threadIdx.x
@@ -249,78 +339,82 @@ def _build_eltwise(f, T, nin: int, ndim: int):
     return cuda.jit(k)
 
 
-def _build_rowwise(op: int, fwd, red, bwdy, exp64, tpb: int):
-    """One block of tpb threads per row, grid-stride over rows; all in float64. The
-    operands are 3-d views (outer, cols, inner): row r is [o, :, i] with
-    o, i = divmod(r, inner), so the normalized axis may sit anywhere."""
+def _build_rowwise(op: int, fwd, red, bwdy, exp64, g: int, rpb: int):
+    """Groups of g threads per row (a warp, or the whole block when rpb == 1), rpb rows
+    per block at a time, grid-stride over rows; all in float64. The operands are 3-d
+    views (outer, cols, inner): row r is [o, :, i] with o, i = divmod(r, inner), so
+    the normalized axis may sit anywhere."""
     _cuda()
     f64 = np.float64
     ninf = -math.inf
-    bsum, bmax = _reducers(tpb)
+    gsum, gmax, slots = _reducers(g)
 
     @cuda.jit(device=True)
-    def stats(x, o, i, tid, sh):
+    def stats(x, o, i, lane, sh):
         """Row max m, s = sum(exp(x - m)), s1 = s - 1 computed as (k - 1) + sum over
         the elements != m, where k counts the elements equal to m (they add v - v:
         0, or NaN for an infinite max, as the CPU backends)."""
         m = ninf
-        for c in range(tid, x.shape[1], tpb):
+        for c in range(lane, x.shape[1], g):
             v = f64(x[o, c, i])
             if v > m:
                 m = v
-        m = bmax(sh, tid, m)
+        m = gmax(sh, lane, m)
         t = 0.0
         k = 0.0
-        for c in range(tid, x.shape[1], tpb):
+        for c in range(lane, x.shape[1], g):
             v = f64(x[o, c, i])
             if v == m:
                 t += v - v
                 k += 1.0
             else:
                 t += exp64(v - m)
-        t = bsum(sh, tid, t)
-        k = bsum(sh, tid, k)
+        t = gsum(sh, lane, t)
+        k = gsum(sh, lane, k)
         return m, k + t, (k - 1.0) + t
 
     if op == OP_FORWARD:
         def kern(x, y, p):
-            sh = cuda.shared.array(tpb, np.float64)
-            tid = cuda.threadIdx.x
+            sh = cuda.shared.array(slots, np.float64)
+            lane = cuda.threadIdx.x % g
             inner = x.shape[2]
-            for r in range(cuda.blockIdx.x, x.shape[0] * inner, cuda.gridDim.x):
+            for r in range(cuda.blockIdx.x * rpb + cuda.threadIdx.x // g, x.shape[0] * inner,
+                           cuda.gridDim.x * rpb):
                 o = r // inner
                 i = r - o * inner
-                m, s, s1 = stats(x, o, i, tid, sh)
-                for c in range(tid, x.shape[1], tpb):
+                m, s, s1 = stats(x, o, i, lane, sh)
+                for c in range(lane, x.shape[1], g):
                     y[o, c, i] = fwd(f64(x[o, c, i]), m, s, s1, p)
     elif op == OP_BACKWARD:
         def kern(dy, x, dx, p):
-            sh = cuda.shared.array(tpb, np.float64)
-            tid = cuda.threadIdx.x
+            sh = cuda.shared.array(slots, np.float64)
+            lane = cuda.threadIdx.x % g
             inner = x.shape[2]
-            for r in range(cuda.blockIdx.x, x.shape[0] * inner, cuda.gridDim.x):
+            for r in range(cuda.blockIdx.x * rpb + cuda.threadIdx.x // g, x.shape[0] * inner,
+                           cuda.gridDim.x * rpb):
                 o = r // inner
                 i = r - o * inner
-                m, s, s1 = stats(x, o, i, tid, sh)
+                m, s, s1 = stats(x, o, i, lane, sh)
                 acc = 0.0
-                for c in range(tid, x.shape[1], tpb):
+                for c in range(lane, x.shape[1], g):
                     acc += red(f64(dy[o, c, i]), fwd(f64(x[o, c, i]), m, s, s1, p), p)
-                acc = bsum(sh, tid, acc)
-                for c in range(tid, x.shape[1], tpb):
+                acc = gsum(sh, lane, acc)
+                for c in range(lane, x.shape[1], g):
                     dx[o, c, i] = bwdy(f64(dy[o, c, i]), fwd(f64(x[o, c, i]), m, s, s1, p), acc, p)
     else:
         def kern(dy, y, dx, p):
-            sh = cuda.shared.array(tpb, np.float64)
-            tid = cuda.threadIdx.x
+            sh = cuda.shared.array(slots, np.float64)
+            lane = cuda.threadIdx.x % g
             inner = y.shape[2]
-            for r in range(cuda.blockIdx.x, y.shape[0] * inner, cuda.gridDim.x):
+            for r in range(cuda.blockIdx.x * rpb + cuda.threadIdx.x // g, y.shape[0] * inner,
+                           cuda.gridDim.x * rpb):
                 o = r // inner
                 i = r - o * inner
                 acc = 0.0
-                for c in range(tid, y.shape[1], tpb):
+                for c in range(lane, y.shape[1], g):
                     acc += red(f64(dy[o, c, i]), f64(y[o, c, i]), p)
-                acc = bsum(sh, tid, acc)
-                for c in range(tid, y.shape[1], tpb):
+                acc = gsum(sh, lane, acc)
+                for c in range(lane, y.shape[1], g):
                     dx[o, c, i] = bwdy(f64(dy[o, c, i]), f64(y[o, c, i]), acc, p)
     return cuda.jit(kern)
 
@@ -334,12 +428,12 @@ def _build_channel(op: int, fwd, bwd, bwdw, T, tpb: int):
                 c = (i // inner) % channels
                 y[i] = fwd(T(x[i]), T(w[c]), p)
         return cuda.jit(kern)
-    bsum, _ = _reducers(tpb)
+    bsum, _, slots = _reducers(tpb)
 
     def kern(dy, x, w, dx, part, channels, inner, p):
         """Block (c, j): channel c, the j-th share of its outer*inner elements; the
         block's float64 sum of dweight terms goes to part[c, j]."""
-        sh = cuda.shared.array(tpb, np.float64)
+        sh = cuda.shared.array(slots, np.float64)
         tid = cuda.threadIdx.x
         per = dx.shape[0] // channels
         for c in range(cuda.blockIdx.x, channels, cuda.gridDim.x):
@@ -384,13 +478,13 @@ def _eltwise_kernel(act: int, op: int, compute: np.dtype, ndim: int):
     return _kernel(("eltwise", act, op, compute.name, ndim), build)
 
 
-def _rowwise_kernel(act: int, op: int, tpb: int):
+def _rowwise_kernel(act: int, op: int, g: int, rpb: int):
     def build():
         ns = _scalars()
         name = ACTIVATIONS[act].name
         return _build_rowwise(op, ns[f"{name}_fwd_f64"], ns[f"{name}_red_f64"], ns[f"{name}_bwdy_f64"],
-                              ns["exp_f64"], tpb)
-    return _kernel(("rowwise", act, op, tpb), build)
+                              ns["exp_f64"], g, rpb)
+    return _kernel(("rowwise", act, op, g, rpb), build)
 
 
 def _channel_kernel(act: int, op: int, compute: np.dtype, tpb: int):
@@ -620,23 +714,25 @@ def _axis(axis, ndim: int, fname: str) -> int:
 
 
 def _grid_1d(n: int) -> tuple[int, int]:
-    threads, most, _ = _limits()
+    threads, most = _limits()
     return max(1, min(-(-n // threads), most)), threads
 
 
 def _grid_2d(rows: int, cols: int) -> tuple[tuple[int, int], int]:
-    threads, most, _ = _limits()
+    threads, most = _limits()
     bx = max(1, min(-(-cols // threads), most))
     by = max(1, min(rows, 65535, most // bx))
     return (bx, by), threads
 
 
-def _row_threads(cols: int) -> int:
-    cap = _limits()[2]
-    t = min(32, cap)
-    while t < cols and t < cap:
-        t *= 2
-    return t
+def _row_config(cols: int) -> tuple[int, int]:
+    """(threads per row, threads per block): a warp per row (8 rows per block) up to 1024
+    columns, a block per row above; the simulator (no shuffles) uses blocks of 8."""
+    if _simulating():
+        return 8, 8
+    if cols <= 1024:
+        return 32, 256
+    return (256, 256) if cols <= 16384 else (512, 512)
 
 
 def _finish_eltwise(act, op, compute, ins, res, plan, params, stream):
@@ -654,10 +750,12 @@ def _finish_eltwise(act, op, compute, ins, res, plan, params, stream):
 def _finish_rowwise(act, op, ins, res, plan, params, stream):
     vshape, vst = plan
     views = [_view(a, vshape, st) for a, st in zip([*ins, res], vst, strict=True)]
-    tpb = _row_threads(vshape[1])
-    k = _rowwise_kernel(act, op, tpb)
-    blocks = max(1, min(vshape[0] * vshape[2], _limits()[1]))
-    _launch(k, blocks, tpb, stream, *views, _params(params, _F64))
+    g, block = _row_config(vshape[1])
+    rpb = block // g
+    k = _rowwise_kernel(act, op, g, rpb)
+    groups = -(-(vshape[0] * vshape[2]) // rpb)
+    blocks = max(1, min(groups, _limits()[1]))
+    _launch(k, blocks, block, stream, *views, _params(params, _F64))
 
 
 # ---- the operations ---------------------------------------------------------------------------
@@ -817,7 +915,7 @@ def channelwise_backward(act_id: int, dy, x, w, *, stream=0):
             _launch(_channel_kernel(act_id, OP_BACKWARD, compute, _limits()[0])[1], 1, 32, s,
                     _cuda().device_array((chans, 0), np.float64), _view(dwa, (chans,), (result.itemsize,)))
         return dx, dw
-    threads, most, _ = _limits()
+    threads, most = _limits()
     per = n // chans
     gy = max(1, min(-(-per // (threads * 4)), -(-most // (8 * chans)), 65535))
     part = _cuda().device_array((chans, gy), np.float64) if s == 0 else \

@@ -527,4 +527,466 @@ FA_INLINE int fa__prelu_params_ok(const double *p) {
     return 1;
 }
 
+/* ---- clipped_relu: f(x) = min(max(x, 0), max_value) */
+FA_INLINE float fa__clipped_relu_fwd_f32(float x, const float *p) {
+    const float max_value = p[0];
+    (void)x; (void)p;
+    return ((x <= 0.0f) ? 0.0f : ((x >= max_value) ? max_value : x));
+}
+FA_INLINE float fa__clipped_relu_bwd_f32(float dy, float x, const float *p) {
+    const float max_value = p[0];
+    (void)dy; (void)x; (void)p;
+    return ((x <= 0.0f) ? 0.0f : ((x >= max_value) ? 0.0f : dy));
+}
+FA_INLINE float fa__clipped_relu_bwdy_f32(float dy, float y, const float *p) {
+    const float max_value = p[0];
+    (void)dy; (void)y; (void)p;
+    return ((y <= 0.0f) ? 0.0f : ((y >= max_value) ? 0.0f : dy));
+}
+FA_INLINE double fa__clipped_relu_fwd_f64(double x, const double *p) {
+    const double max_value = p[0];
+    (void)x; (void)p;
+    return ((x <= 0.0) ? 0.0 : ((x >= max_value) ? max_value : x));
+}
+FA_INLINE double fa__clipped_relu_bwd_f64(double dy, double x, const double *p) {
+    const double max_value = p[0];
+    (void)dy; (void)x; (void)p;
+    return ((x <= 0.0) ? 0.0 : ((x >= max_value) ? 0.0 : dy));
+}
+FA_INLINE double fa__clipped_relu_bwdy_f64(double dy, double y, const double *p) {
+    const double max_value = p[0];
+    (void)dy; (void)y; (void)p;
+    return ((y <= 0.0) ? 0.0 : ((y >= max_value) ? 0.0 : dy));
+}
+FA_INLINE int fa__clipped_relu_params_ok(const double *p) {
+    (void)p;
+    return p[0] == p[0] && (p[0] >= 0.0);
+}
+FA_INLINE int fa__clipped_relu_fromy_ok(const double *p) {
+    (void)p;
+    return (p[0] > 0.0);
+}
+
+/* ---- celu: f(x) = x if x > 0 else alpha * (exp(x / alpha) - 1) */
+FA_INLINE float fa__celu_fwd_f32(float x, const float *p) {
+    const float alpha = p[0];
+    (void)x; (void)p;
+    return ((x > 0.0f) ? x : (alpha * fa_expm1_f32((x / alpha))));
+}
+FA_INLINE float fa__celu_bwd_f32(float dy, float x, const float *p) {
+    const float alpha = p[0];
+    (void)dy; (void)x; (void)p;
+    return ((x > 0.0f) ? dy : (dy * fa_exp_f32((x / alpha))));
+}
+FA_INLINE float fa__celu_bwdy_f32(float dy, float y, const float *p) {
+    const float alpha = p[0];
+    (void)dy; (void)y; (void)p;
+    return ((y > 0.0f) ? dy : (dy * ((y / alpha) + 1.0f)));
+}
+FA_INLINE double fa__celu_fwd_f64(double x, const double *p) {
+    const double alpha = p[0];
+    (void)x; (void)p;
+    return ((x > 0.0) ? x : (alpha * fa_expm1_f64((x / alpha))));
+}
+FA_INLINE double fa__celu_bwd_f64(double dy, double x, const double *p) {
+    const double alpha = p[0];
+    (void)dy; (void)x; (void)p;
+    return ((x > 0.0) ? dy : (dy * fa_exp_f64((x / alpha))));
+}
+FA_INLINE double fa__celu_bwdy_f64(double dy, double y, const double *p) {
+    const double alpha = p[0];
+    (void)dy; (void)y; (void)p;
+    return ((y > 0.0) ? dy : (dy * ((y / alpha) + 1.0)));
+}
+FA_INLINE int fa__celu_params_ok(const double *p) {
+    (void)p;
+    return p[0] == p[0] && (p[0] != 0.0);
+}
+FA_INLINE int fa__celu_fromy_ok(const double *p) {
+    (void)p;
+    return (p[0] > 0.0);
+}
+
+/* ---- threshold: f(x) = x if x > threshold else value */
+FA_INLINE float fa__threshold_fwd_f32(float x, const float *p) {
+    const float threshold = p[0];
+    const float value = p[1];
+    (void)x; (void)p;
+    return ((x <= threshold) ? value : x);
+}
+FA_INLINE float fa__threshold_bwd_f32(float dy, float x, const float *p) {
+    const float threshold = p[0];
+    const float value = p[1];
+    (void)dy; (void)x; (void)p;
+    return ((x <= threshold) ? 0.0f : dy);
+}
+FA_INLINE double fa__threshold_fwd_f64(double x, const double *p) {
+    const double threshold = p[0];
+    const double value = p[1];
+    (void)x; (void)p;
+    return ((x <= threshold) ? value : x);
+}
+FA_INLINE double fa__threshold_bwd_f64(double dy, double x, const double *p) {
+    const double threshold = p[0];
+    const double value = p[1];
+    (void)dy; (void)x; (void)p;
+    return ((x <= threshold) ? 0.0 : dy);
+}
+FA_INLINE int fa__threshold_params_ok(const double *p) {
+    (void)p;
+    return p[0] == p[0] && p[1] == p[1];
+}
+
+/* ---- gelu_tanh: f(x) = x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3))) = x * sigmoid(2u) */
+FA_INLINE double fa__gelu_tanh_fwd_f64(double x, const double *p) {
+    (void)x; (void)p;
+    const double t = (1.5957691216057307117597842397375 * (x + (((0.044715 * x) * x) * x)));
+    return (x * fa__sigmoid_fwd_f64(t, p));
+}
+FA_INLINE double fa__gelu_tanh_bwd_f64(double dy, double x, const double *p) {
+    (void)dy; (void)x; (void)p;
+    const double t = (1.5957691216057307117597842397375 * (x + (((0.044715 * x) * x) * x)));
+    const double e = fa_exp_f64((-fabs(t)));
+    const double r = (1.0 / (1.0 + e));
+    const double s = ((t >= 0.0) ? r : (e * r));
+    const double d = (s + ((x * ((e * r) * r)) * (1.5957691216057307117597842397375 * (1.0 + ((0.134145 * x) * x)))));
+    return (dy * ((fabs(x) < 1e10) ? d : s));
+}
+FA_INLINE float fa__gelu_tanh_fwd_f32(float x, const float *p) {
+    const double pd[4] = {p[0], p[1], p[2], p[3]};
+    return (float)fa__gelu_tanh_fwd_f64((double)x, pd);
+}
+FA_INLINE float fa__gelu_tanh_bwd_f32(float dy, float x, const float *p) {
+    const double pd[4] = {p[0], p[1], p[2], p[3]};
+    return (float)fa__gelu_tanh_bwd_f64((double)dy, (double)x, pd);
+}
+FA_INLINE int fa__gelu_tanh_params_ok(const double *p) {
+    (void)p;
+    return 1;
+}
+
+/* ---- quick_gelu: f(x) = x * sigmoid(1.702 x) */
+FA_INLINE double fa__quick_gelu_fwd_f64(double x, const double *p) {
+    (void)x; (void)p;
+    return (x * fa__sigmoid_fwd_f64((1.702 * x), p));
+}
+FA_INLINE double fa__quick_gelu_bwd_f64(double dy, double x, const double *p) {
+    (void)dy; (void)x; (void)p;
+    const double t = (1.702 * x);
+    const double e = fa_exp_f64((-fabs(t)));
+    const double r = (1.0 / (1.0 + e));
+    const double s = ((t >= 0.0) ? r : (e * r));
+    return (dy * ((fabs(x) < 1e10) ? (s + (t * ((e * r) * r))) : s));
+}
+FA_INLINE float fa__quick_gelu_fwd_f32(float x, const float *p) {
+    const double pd[4] = {p[0], p[1], p[2], p[3]};
+    return (float)fa__quick_gelu_fwd_f64((double)x, pd);
+}
+FA_INLINE float fa__quick_gelu_bwd_f32(float dy, float x, const float *p) {
+    const double pd[4] = {p[0], p[1], p[2], p[3]};
+    return (float)fa__quick_gelu_bwd_f64((double)dy, (double)x, pd);
+}
+FA_INLINE int fa__quick_gelu_params_ok(const double *p) {
+    (void)p;
+    return 1;
+}
+
+/* ---- silu: f(x) = x * sigmoid(x) */
+FA_INLINE double fa__silu_fwd_f64(double x, const double *p) {
+    (void)x; (void)p;
+    return (x * fa__sigmoid_fwd_f64(x, p));
+}
+FA_INLINE double fa__silu_bwd_f64(double dy, double x, const double *p) {
+    (void)dy; (void)x; (void)p;
+    const double e = fa_exp_f64((-fabs(x)));
+    const double r = (1.0 / (1.0 + e));
+    const double s = ((x >= 0.0) ? r : (e * r));
+    return (dy * ((fabs(x) < 1e10) ? (s + (x * ((e * r) * r))) : s));
+}
+FA_INLINE float fa__silu_fwd_f32(float x, const float *p) {
+    const double pd[4] = {p[0], p[1], p[2], p[3]};
+    return (float)fa__silu_fwd_f64((double)x, pd);
+}
+FA_INLINE float fa__silu_bwd_f32(float dy, float x, const float *p) {
+    const double pd[4] = {p[0], p[1], p[2], p[3]};
+    return (float)fa__silu_bwd_f64((double)dy, (double)x, pd);
+}
+FA_INLINE int fa__silu_params_ok(const double *p) {
+    (void)p;
+    return 1;
+}
+
+/* ---- hardswish: f(x) = x * min(max(x + 3, 0), 6) / 6 */
+FA_INLINE float fa__hardswish_fwd_f32(float x, const float *p) {
+    (void)x; (void)p;
+    const float u = (x + 3.0f);
+    return ((u <= 0.0f) ? 0.0f : ((u >= 6.0f) ? x : ((x * u) / 6.0f)));
+}
+FA_INLINE float fa__hardswish_bwd_f32(float dy, float x, const float *p) {
+    (void)dy; (void)x; (void)p;
+    return ((x < (-3.0f)) ? 0.0f : ((x <= 3.0f) ? (dy * (((2.0f * x) + 3.0f) / 6.0f)) : dy));
+}
+FA_INLINE double fa__hardswish_fwd_f64(double x, const double *p) {
+    (void)x; (void)p;
+    const double u = (x + 3.0);
+    return ((u <= 0.0) ? 0.0 : ((u >= 6.0) ? x : ((x * u) / 6.0)));
+}
+FA_INLINE double fa__hardswish_bwd_f64(double dy, double x, const double *p) {
+    (void)dy; (void)x; (void)p;
+    return ((x < (-3.0)) ? 0.0 : ((x <= 3.0) ? (dy * (((2.0 * x) + 3.0) / 6.0)) : dy));
+}
+FA_INLINE int fa__hardswish_params_ok(const double *p) {
+    (void)p;
+    return 1;
+}
+
+/* ---- hardsigmoid: f(x) = min(max(x + 3, 0), 6) / 6 */
+FA_INLINE float fa__hardsigmoid_fwd_f32(float x, const float *p) {
+    (void)x; (void)p;
+    const float u = (x + 3.0f);
+    return (((u <= 0.0f) ? 0.0f : ((u >= 6.0f) ? 6.0f : u)) / 6.0f);
+}
+FA_INLINE float fa__hardsigmoid_bwd_f32(float dy, float x, const float *p) {
+    (void)dy; (void)x; (void)p;
+    return ((x <= (-3.0f)) ? 0.0f : ((x >= 3.0f) ? 0.0f : (dy / 6.0f)));
+}
+FA_INLINE float fa__hardsigmoid_bwdy_f32(float dy, float y, const float *p) {
+    (void)dy; (void)y; (void)p;
+    return ((y <= 0.0f) ? 0.0f : ((y >= 1.0f) ? 0.0f : (dy / 6.0f)));
+}
+FA_INLINE double fa__hardsigmoid_fwd_f64(double x, const double *p) {
+    (void)x; (void)p;
+    const double u = (x + 3.0);
+    return (((u <= 0.0) ? 0.0 : ((u >= 6.0) ? 6.0 : u)) / 6.0);
+}
+FA_INLINE double fa__hardsigmoid_bwd_f64(double dy, double x, const double *p) {
+    (void)dy; (void)x; (void)p;
+    return ((x <= (-3.0)) ? 0.0 : ((x >= 3.0) ? 0.0 : (dy / 6.0)));
+}
+FA_INLINE double fa__hardsigmoid_bwdy_f64(double dy, double y, const double *p) {
+    (void)dy; (void)y; (void)p;
+    return ((y <= 0.0) ? 0.0 : ((y >= 1.0) ? 0.0 : (dy / 6.0)));
+}
+FA_INLINE int fa__hardsigmoid_params_ok(const double *p) {
+    (void)p;
+    return 1;
+}
+FA_INLINE int fa__hardsigmoid_fromy_ok(const double *p) {
+    (void)p;
+    return 1;
+}
+
+/* ---- mish: f(x) = x * tanh(log(1 + exp(x))) */
+FA_INLINE double fa__mish_fwd_f64(double x, const double *p) {
+    (void)x; (void)p;
+    const double e = fa_exp_f64((-fabs(x)));
+    const double n = (e * (e + 2.0));
+    const double t = ((x >= 0.0) ? (1.0 - (((2.0 * e) * e) / ((1.0 + (2.0 * e)) + ((2.0 * e) * e)))) : (n / (n + 2.0)));
+    return (x * t);
+}
+FA_INLINE double fa__mish_bwd_f64(double dy, double x, const double *p) {
+    (void)dy; (void)x; (void)p;
+    const double e = fa_exp_f64((-fabs(x)));
+    const double n = (e * (e + 2.0));
+    const double q = ((x >= 0.0) ? (((2.0 * e) * e) / ((1.0 + (2.0 * e)) + ((2.0 * e) * e))) : (2.0 / (n + 2.0)));
+    const double t = ((x >= 0.0) ? (1.0 - q) : (n / (n + 2.0)));
+    const double r = (1.0 / (1.0 + e));
+    const double s = ((x >= 0.0) ? r : (e * r));
+    const double d = (t + (((x * q) * (1.0 + t)) * s));
+    return (dy * ((fabs(x) >= 1e10) ? ((x > 0.0) ? 1.0 : 0.0) : d));
+}
+FA_INLINE float fa__mish_fwd_f32(float x, const float *p) {
+    const double pd[4] = {p[0], p[1], p[2], p[3]};
+    return (float)fa__mish_fwd_f64((double)x, pd);
+}
+FA_INLINE float fa__mish_bwd_f32(float dy, float x, const float *p) {
+    const double pd[4] = {p[0], p[1], p[2], p[3]};
+    return (float)fa__mish_bwd_f64((double)dy, (double)x, pd);
+}
+FA_INLINE int fa__mish_params_ok(const double *p) {
+    (void)p;
+    return 1;
+}
+
+/* ---- logsigmoid: f(x) = log(sigmoid(x)) = min(x, 0) - log(1 + exp(-|x|)) */
+FA_INLINE float fa__logsigmoid_fwd_f32(float x, const float *p) {
+    (void)x; (void)p;
+    return (((x) < (0.0f) ? (x) : (0.0f)) - fa_log1p_f32(fa_exp_f32((-fabsf(x)))));
+}
+FA_INLINE float fa__logsigmoid_bwd_f32(float dy, float x, const float *p) {
+    (void)dy; (void)x; (void)p;
+    const float e = fa_exp_f32((-fabsf(x)));
+    const float r = (1.0f / (1.0f + e));
+    return (dy * ((x >= 0.0f) ? (e * r) : r));
+}
+FA_INLINE double fa__logsigmoid_fwd_f64(double x, const double *p) {
+    (void)x; (void)p;
+    return (((x) < (0.0) ? (x) : (0.0)) - fa_log1p_f64(fa_exp_f64((-fabs(x)))));
+}
+FA_INLINE double fa__logsigmoid_bwd_f64(double dy, double x, const double *p) {
+    (void)dy; (void)x; (void)p;
+    const double e = fa_exp_f64((-fabs(x)));
+    const double r = (1.0 / (1.0 + e));
+    return (dy * ((x >= 0.0) ? (e * r) : r));
+}
+FA_INLINE int fa__logsigmoid_params_ok(const double *p) {
+    (void)p;
+    return 1;
+}
+
+/* ---- tanhshrink: f(x) = x - tanh(x) */
+FA_INLINE double fa__tanhshrink_fwd_f64(double x, const double *p) {
+    (void)x; (void)p;
+    const double z = (x * x);
+    const double series = ((x * z) * (0.33333333333333333333 + (z * ((-0.13333333333333333333) + (z * (0.053968253968253968254 + (z * ((-0.021869488536155202822) + (z * (0.0088632355299021965689 + (z * ((-0.0035921280365724810169) + (z * (0.0014558343870513182682 + (z * ((-0.00059002744094558598138) + (z * (0.00023912911424355248149 + (z * ((-0.000096915379569294503256) + (z * (0.000039278323883316834053 + (z * ((-0.000015918905069328964741) + (z * (6.4516892156554307632e-6 + (z * ((-2.6147711512907545543e-6) + (z * (1.0597268320104654351e-6 + (z * ((-4.2949110782738058548e-7) + (z * (1.740661896357164778e-7 + (z * ((-7.0546369464009683252e-8) + (z * (2.8591366623052539083e-8 + (z * ((-1.15876444327988522e-8) + (z * 4.6962953982309016288e-9)))))))))))))))))))))))))))))))))))))))));
+    return ((fabs(x) < 0.6) ? series : (x - fa_tanh_f64(x)));
+}
+FA_INLINE double fa__tanhshrink_bwd_f64(double dy, double x, const double *p) {
+    (void)dy; (void)x; (void)p;
+    const double t = fa_tanh_f64(x);
+    return (dy * (t * t));
+}
+FA_INLINE float fa__tanhshrink_fwd_f32(float x, const float *p) {
+    const double pd[4] = {p[0], p[1], p[2], p[3]};
+    return (float)fa__tanhshrink_fwd_f64((double)x, pd);
+}
+FA_INLINE float fa__tanhshrink_bwd_f32(float dy, float x, const float *p) {
+    const double pd[4] = {p[0], p[1], p[2], p[3]};
+    return (float)fa__tanhshrink_bwd_f64((double)dy, (double)x, pd);
+}
+FA_INLINE int fa__tanhshrink_params_ok(const double *p) {
+    (void)p;
+    return 1;
+}
+
+/* ---- hardshrink: f(x) = x if |x| > lambd else 0 */
+FA_INLINE float fa__hardshrink_fwd_f32(float x, const float *p) {
+    const float lambd = p[0];
+    (void)x; (void)p;
+    return (((x >= (-lambd)) & (x <= lambd)) ? 0.0f : x);
+}
+FA_INLINE float fa__hardshrink_bwd_f32(float dy, float x, const float *p) {
+    const float lambd = p[0];
+    (void)dy; (void)x; (void)p;
+    return (((x >= (-lambd)) & (x <= lambd)) ? 0.0f : dy);
+}
+FA_INLINE double fa__hardshrink_fwd_f64(double x, const double *p) {
+    const double lambd = p[0];
+    (void)x; (void)p;
+    return (((x >= (-lambd)) & (x <= lambd)) ? 0.0 : x);
+}
+FA_INLINE double fa__hardshrink_bwd_f64(double dy, double x, const double *p) {
+    const double lambd = p[0];
+    (void)dy; (void)x; (void)p;
+    return (((x >= (-lambd)) & (x <= lambd)) ? 0.0 : dy);
+}
+FA_INLINE int fa__hardshrink_params_ok(const double *p) {
+    (void)p;
+    return p[0] == p[0] && (p[0] >= 0.0);
+}
+
+/* ---- softshrink: f(x) = x - lambd if x > lambd, x + lambd if x < -lambd, else 0 */
+FA_INLINE float fa__softshrink_fwd_f32(float x, const float *p) {
+    const float lambd = p[0];
+    (void)x; (void)p;
+    return (((x >= (-lambd)) & (x <= lambd)) ? 0.0f : ((x > lambd) ? (x - lambd) : (x + lambd)));
+}
+FA_INLINE float fa__softshrink_bwd_f32(float dy, float x, const float *p) {
+    const float lambd = p[0];
+    (void)dy; (void)x; (void)p;
+    return (((x >= (-lambd)) & (x <= lambd)) ? 0.0f : dy);
+}
+FA_INLINE double fa__softshrink_fwd_f64(double x, const double *p) {
+    const double lambd = p[0];
+    (void)x; (void)p;
+    return (((x >= (-lambd)) & (x <= lambd)) ? 0.0 : ((x > lambd) ? (x - lambd) : (x + lambd)));
+}
+FA_INLINE double fa__softshrink_bwd_f64(double dy, double x, const double *p) {
+    const double lambd = p[0];
+    (void)dy; (void)x; (void)p;
+    return (((x >= (-lambd)) & (x <= lambd)) ? 0.0 : dy);
+}
+FA_INLINE int fa__softshrink_params_ok(const double *p) {
+    (void)p;
+    return p[0] == p[0] && (p[0] >= 0.0);
+}
+
+/* ---- squareplus: f(x) = (x + sqrt(x^2 + b)) / 2 */
+FA_INLINE float fa__squareplus_fwd_f32(float x, const float *p) {
+    const float b = p[0];
+    (void)x; (void)p;
+    const float a = fabsf(x);
+    const float q = ((a > 1e18f) ? a : sqrtf(((x * x) + b)));
+    return ((x >= 0.0f) ? ((x * 0.5f) + (q * 0.5f)) : (b / (2.0f * (q - x))));
+}
+FA_INLINE float fa__squareplus_bwd_f32(float dy, float x, const float *p) {
+    const float b = p[0];
+    (void)dy; (void)x; (void)p;
+    const float a = fabsf(x);
+    const float q = ((a > 1e18f) ? a : sqrtf(((x * x) + b)));
+    return (dy * ((x >= 0.0f) ? ((a > 1e18f) ? 1.0f : ((1.0f + (x / q)) / 2.0f)) : (b / ((2.0f * q) * (q - x)))));
+}
+FA_INLINE double fa__squareplus_fwd_f64(double x, const double *p) {
+    const double b = p[0];
+    (void)x; (void)p;
+    const double a = fabs(x);
+    const double q = ((a > 1e18) ? a : sqrt(((x * x) + b)));
+    return ((x >= 0.0) ? ((x * 0.5) + (q * 0.5)) : (b / (2.0 * (q - x))));
+}
+FA_INLINE double fa__squareplus_bwd_f64(double dy, double x, const double *p) {
+    const double b = p[0];
+    (void)dy; (void)x; (void)p;
+    const double a = fabs(x);
+    const double q = ((a > 1e18) ? a : sqrt(((x * x) + b)));
+    return (dy * ((x >= 0.0) ? ((a > 1e18) ? 1.0 : ((1.0 + (x / q)) / 2.0)) : (b / ((2.0 * q) * (q - x)))));
+}
+FA_INLINE int fa__squareplus_params_ok(const double *p) {
+    (void)p;
+    return p[0] == p[0] && (p[0] > 0.0);
+}
+
+/* ---- sparse_plus: f(x) = 0 if x <= -1, (x + 1)^2 / 4 if -1 < x < 1, else x */
+FA_INLINE float fa__sparse_plus_fwd_f32(float x, const float *p) {
+    (void)x; (void)p;
+    return ((x <= (-1.0f)) ? 0.0f : ((x >= 1.0f) ? x : (((x + 1.0f) * (x + 1.0f)) / 4.0f)));
+}
+FA_INLINE float fa__sparse_plus_bwd_f32(float dy, float x, const float *p) {
+    (void)dy; (void)x; (void)p;
+    return ((x <= (-1.0f)) ? 0.0f : ((x >= 1.0f) ? dy : (dy * ((x + 1.0f) / 2.0f))));
+}
+FA_INLINE double fa__sparse_plus_fwd_f64(double x, const double *p) {
+    (void)x; (void)p;
+    return ((x <= (-1.0)) ? 0.0 : ((x >= 1.0) ? x : (((x + 1.0) * (x + 1.0)) / 4.0)));
+}
+FA_INLINE double fa__sparse_plus_bwd_f64(double dy, double x, const double *p) {
+    (void)dy; (void)x; (void)p;
+    return ((x <= (-1.0)) ? 0.0 : ((x >= 1.0) ? dy : (dy * ((x + 1.0) / 2.0))));
+}
+FA_INLINE int fa__sparse_plus_params_ok(const double *p) {
+    (void)p;
+    return 1;
+}
+
+/* ---- squared_relu: f(x) = max(x, 0)^2 */
+FA_INLINE float fa__squared_relu_fwd_f32(float x, const float *p) {
+    (void)x; (void)p;
+    return ((x <= 0.0f) ? 0.0f : (x * x));
+}
+FA_INLINE float fa__squared_relu_bwd_f32(float dy, float x, const float *p) {
+    (void)dy; (void)x; (void)p;
+    return ((x <= 0.0f) ? 0.0f : ((dy * x) * 2.0f));
+}
+FA_INLINE double fa__squared_relu_fwd_f64(double x, const double *p) {
+    (void)x; (void)p;
+    return ((x <= 0.0) ? 0.0 : (x * x));
+}
+FA_INLINE double fa__squared_relu_bwd_f64(double dy, double x, const double *p) {
+    (void)dy; (void)x; (void)p;
+    return ((x <= 0.0) ? 0.0 : ((dy * x) * 2.0));
+}
+FA_INLINE int fa__squared_relu_params_ok(const double *p) {
+    (void)p;
+    return 1;
+}
+
 #endif

@@ -1,0 +1,234 @@
+"""fastact.backends._numba_math against the C library (fastact_c/src/fa_math.h), bit for bit.
+
+The C functions are static inline, so they are reached through activation kernels of
+the native backend whose formula reduces *exactly* to the function (or to an exact
+expression of it that is evaluated here with the same IEEE operations):
+
+  tanh               fastact.tanh(x)                           = tanh(x)
+  expm1 (x <= 0)     fastact.elu(x, alpha=1)                   = 1 * expm1(x)
+  exp   (x <= 0)     fastact.elu_backward(1, x, alpha=1)       = 1 * (1 * exp(x))
+  exp   (any x)      fastact.log_softmax_backward(dy=[1, 0], y=[0, x])[1]
+                                                               = 0 - exp(x) * (1 + 0)
+  log1p (0..1]       fastact.softplus(x < 0, beta=1, threshold=inf)
+                                                               = (0 + log1p(exp(x))) / 1
+  log1p (0..k]       fastact.log_softmax([0]*k + [b])[0]       = 0 - log1p((k - 1) + exp(b))
+                     (the sum of exp(x - max) holds one nonzero term, so it is exact in any order)
+
+log, log1p on (-1, 0) and expm1 on x > 0 are not exposed by any kernel: they are checked
+against mpmath to within 1 ULP (the C header's bound; max measured 0.80-0.91 ULP).
+"""
+
+import math
+
+import mpmath
+import numpy as np
+import pytest
+from numba import njit
+
+import fastact
+from fastact.backends import _numba_math as M
+
+NAMES = ("exp", "expm1", "log", "log1p", "tanh")
+N = 100_000
+_loops = {}
+
+
+def apply(fname, x):
+    """fname (e.g. "exp_f64") applied elementwise by a compiled Numba loop."""
+    loop = _loops.get(fname)
+    if loop is None:
+        fn = getattr(M, fname)
+
+        @njit
+        def loop(x, y):
+            for i in range(x.size):
+                y[i] = fn(x[i])
+
+        _loops[fname] = loop
+    x = np.ascontiguousarray(x)
+    y = np.empty_like(x)
+    loop(x, y)
+    return y
+
+
+def assert_bits_equal(got, want, x):
+    """Bit-identical, NaN payloads aside."""
+    got, want = np.asarray(got), np.asarray(want)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    it = np.uint64 if got.dtype == np.float64 else np.uint32
+    bad = (got.view(it) != want.view(it)) & ~(np.isnan(got) & np.isnan(want))
+    if bad.any():
+        i = np.flatnonzero(bad)[:5]
+        ex = [(float(x.flat[j]).hex(), float(got.flat[j]).hex(), float(want.flat[j]).hex()) for j in i]
+        pytest.fail(f"{bad.sum()} of {bad.size} differ; (x, numba, C): {ex}")
+
+
+def _neighbors(values, dtype, k=20):
+    it = np.int64 if dtype == np.float64 else np.int32
+    b = np.asarray(values, dtype).view(it)
+    return (b[:, None] + np.arange(-k, k + 1, dtype=it)[None, :]).ravel().view(dtype)
+
+
+_LN2 = math.log(2.0)
+_EDGES = [0.0, 709.782712893384, -745.1332191019411, -708.3964185322641, 709.8, 710.0, -746.0, -40.0,
+          -37.4, -1.0, 22.0, 19.06, 1.0, 0.5, 2.0, _LN2 / 2, _LN2, 2.0 ** -1022, 5e-324, 2.0 ** -26,
+          2.0 ** -53, 2.0 ** 53, 1.7976931348623157e308, 53.5 * _LN2, 1023.5 * _LN2, 88.72, -103.97]
+_SPECIALS = [0.0, -0.0, np.inf, -np.inf, np.nan, -np.nan, 5e-324, -5e-324, 2.0 ** -1022, -(2.0 ** -1022),
+             1.7976931348623157e308, -1.7976931348623157e308, 1.0, -1.0, 2.0, -2.0]
+
+
+def inputs(dtype, seed):
+    """~N inputs: random bit patterns, log-uniform magnitudes, the main ranges, range edges
+    and reduction boundaries with their neighbors, special values."""
+    rng = np.random.default_rng(seed)
+    it, nbits = (np.uint64, 64) if dtype == np.float64 else (np.uint32, 32)
+    n = N // 5
+    sign = rng.choice([-1.0, 1.0], n)
+    edges = _EDGES + [(k + 0.5) * _LN2 for k in range(-1080, 1030, 7)]
+    with np.errstate(over="ignore"):
+        parts = [rng.integers(0, 2 ** nbits, n, dtype=np.uint64).astype(it).view(dtype),
+                 (sign * 2.0 ** rng.uniform(-1074, 1024, n)).astype(dtype),
+                 rng.uniform(-750, 720, n).astype(dtype), rng.uniform(-45, 45, n).astype(dtype),
+                 (sign * 2.0 ** rng.uniform(-60, 2, n)).astype(dtype),
+                 _neighbors(edges + [-v for v in edges], dtype), np.array(_SPECIALS, dtype)]
+    return np.concatenate(parts)
+
+
+DTYPES = [pytest.param(np.float64, id="f64"), pytest.param(np.float32, id="f32")]
+
+
+def sfx(dtype):
+    return "f64" if dtype == np.float64 else "f32"
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_tanh_bits(dtype):
+    x = inputs(dtype, 1)
+    assert_bits_equal(apply(f"tanh_{sfx(dtype)}", x), fastact.tanh(x, backend="native"), x)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_expm1_nonpositive_bits(dtype):
+    x = inputs(dtype, 2)
+    x = x[~(x > 0)]  # elu returns x itself for x > 0; NaN kept
+    assert_bits_equal(apply(f"expm1_{sfx(dtype)}", x), fastact.elu(x, alpha=1.0, backend="native"), x)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_exp_nonpositive_bits(dtype):
+    x = inputs(dtype, 3)
+    x = x[~(x > 0)]  # elu_backward returns dy for x > 0
+    want = fastact.elu_backward(np.ones_like(x), x, alpha=1.0, backend="native")
+    assert_bits_equal(apply(f"exp_{sfx(dtype)}", x), want, x)
+
+
+def test_exp_any_bits():
+    x = inputs(np.float64, 4)
+    dy = np.zeros((x.size, 2))
+    dy[:, 0] = 1.0
+    y = np.zeros((x.size, 2))
+    y[:, 1] = x
+    dx = fastact.log_softmax_backward(dy, y=y, axis=-1, backend="native")[:, 1]
+    assert_bits_equal(0.0 - apply("exp_f64", x) * 1.0, dx, x)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_log1p_of_exp_bits(dtype):
+    x = inputs(dtype, 5)
+    x = x[~(x > 0)]
+    want = fastact.softplus(x, beta=1.0, threshold=np.inf, backend="native")
+    e = apply(f"exp_{sfx(dtype)}", x)
+    assert_bits_equal(apply(f"log1p_{sfx(dtype)}", e), want, x)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 7, 64, 1000])
+def test_log1p_large_bits(k):
+    """log1p((k - 1) + exp(b)): arguments up to k, exercising the k > 0 reduction and c/u term."""
+    rng = np.random.default_rng(k)
+    rows = max(2000, 40_000 // k)
+    b = -(2.0 ** rng.uniform(-60, 9.6, rows))
+    b[:4] = [-0.0, -np.inf, -5e-324, -745.0]
+    x = np.zeros((rows, k + 1))
+    x[:, k] = b
+    got = fastact.log_softmax(x, axis=-1, backend="native")
+    s1 = (k - 1.0) + (0.0 + apply("exp_f64", b))
+    ls = apply("log1p_f64", s1)
+    assert_bits_equal(0.0 - ls, got[:, 0], s1)
+    assert_bits_equal(b - ls, got[:, k], s1)
+
+
+# ---- not exposed by any kernel: against mpmath, within 1 ULP ---------------------------
+
+
+def _ulp_error(got, x, ref):
+    """max |got - ref(x)| in ULPs of the correctly rounded double result (subnormal ULPs below 2^-1022)."""
+    mpmath.mp.prec = 120
+    worst = 0.0
+    for g, v in zip(got.tolist(), x.tolist(), strict=True):
+        r = ref(mpmath.mpf(v))
+        rf = float(r)
+        if rf == 0.0 or math.isinf(rf):
+            err = 0.0 if g == rf else math.inf
+        else:
+            ulp = max(math.ldexp(1.0, math.frexp(rf)[1] - 53), 5e-324)
+            err = float(abs(mpmath.mpf(g) - r) / ulp)
+        worst = max(worst, err)
+    return worst
+
+
+@pytest.mark.parametrize("name, lo, hi, ref", [
+    ("log", -1074, 1024, mpmath.log),
+    ("log1p", -60, 0, lambda v: mpmath.log1p(-v)),  # argument -x: (-1, 0)
+    ("expm1", -60, 9.47, mpmath.expm1),  # up to 2^9.47 ~ 709
+])
+def test_vs_mpmath(name, lo, hi, ref):
+    rng = np.random.default_rng(7)
+    x = 2.0 ** rng.uniform(lo, hi, 3000)
+    if name == "log":
+        x = np.concatenate([x, rng.uniform(0.5, 2.0, 1000), 1.0 + rng.uniform(-2e-8, 2e-8, 500),
+                            rng.integers(1, 2 ** 52, 500, dtype=np.uint64).view(np.float64)])
+    if name == "log1p":
+        x = np.minimum(x, 1.0 - 2.0 ** -53)
+        got = apply("log1p_f64", -x)
+    else:
+        got = apply(f"{name}_f64", x)
+    assert _ulp_error(got, x, ref) <= 1.0
+
+
+# ---- special values --------------------------------------------------------------------
+
+_INF, _NAN = math.inf, math.nan
+SPECIAL_CASES = {
+    "exp": [(0.0, 1.0), (-0.0, 1.0), (_INF, _INF), (-_INF, 0.0), (_NAN, _NAN), (710.0, _INF),
+            (-746.0, 0.0), (-800.0, 0.0), (800.0, _INF)],
+    "expm1": [(0.0, 0.0), (-0.0, -0.0), (_INF, _INF), (-_INF, -1.0), (_NAN, _NAN), (709.8, _INF),
+              (-40.0, -1.0), (5e-324, 5e-324), (-5e-324, -5e-324), (1e-300, 1e-300)],
+    "log": [(0.0, -_INF), (-0.0, -_INF), (-1.0, _NAN), (-_INF, _NAN), (_INF, _INF), (_NAN, _NAN),
+            (1.0, 0.0)],
+    "log1p": [(0.0, 0.0), (-0.0, -0.0), (-1.0, -_INF), (-2.0, _NAN), (-_INF, _NAN), (_INF, _INF),
+              (_NAN, _NAN), (5e-324, 5e-324), (-5e-324, -5e-324), (1e-300, 1e-300)],
+    "tanh": [(0.0, 0.0), (-0.0, -0.0), (_INF, 1.0), (-_INF, -1.0), (_NAN, _NAN), (22.5, 1.0),
+             (-22.5, -1.0), (5e-324, 5e-324), (-5e-324, -5e-324), (1e-300, 1e-300)],
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", NAMES)
+def test_special_values(name, dtype):
+    cases = SPECIAL_CASES[name]
+    x = np.array([c[0] for c in cases], dtype)
+    with np.errstate(over="ignore", under="ignore"):
+        want = np.array([c[1] for c in cases], dtype)
+    got = apply(f"{name}_{sfx(dtype)}", x)
+    assert_bits_equal(got, want, x)
+    # scalar calls from Python give the same bits as the compiled loop
+    fn = getattr(M, f"{name}_{sfx(dtype)}")
+    assert_bits_equal(np.array([fn(v) for v in x], dtype), got, x)
+
+
+def test_nan_results_are_quiet_nans():
+    x = np.array([np.nan, -np.nan, -5e-324, -1e-300, -2.0, -np.inf])
+    assert np.isnan(apply("log_f64", x)).all()
+    assert np.isnan(apply("log1p_f64", x[[0, 1, 4, 5]])).all()
+    assert np.array(M.log_f64(-1.0)).view(np.uint64) == 0x7FF8000000000000
+    assert np.array(M.log1p_f64(-2.0)).view(np.uint64) == 0x7FF8000000000000
