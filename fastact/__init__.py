@@ -51,6 +51,8 @@ def _param_doc(spec: Spec) -> str:
 def _doc(spec: Spec, backward: bool) -> str:
     kind_args = {
         "eltwise": "x : array_like",
+        "gated": "x : array_like\n        split in halves [a, b] along axis (even length there)\n"
+                 "    axis : int, default -1",
         "rowwise": "x : array_like\n    axis : int, default -1\n        the axis along which to normalize",
         "channelwise": "x : array_like\n        channels on axis 1\n    weight : array_like\n"
                        "        one weight per channel, or a single one",
@@ -84,7 +86,7 @@ def _signature(spec: Spec, backward: bool) -> inspect.Signature:
     ps.append(P("x", P.POSITIONAL_OR_KEYWORD, default=None if backward and spec.has_backward_y else P.empty))
     if spec.kind == "channelwise":
         ps.append(P("weight", P.POSITIONAL_OR_KEYWORD))
-    if spec.kind == "rowwise":
+    if spec.kind in ("rowwise", "gated"):
         ps.append(P("axis", P.POSITIONAL_OR_KEYWORD, default=-1))
     ps += [P(p.name, P.KEYWORD_ONLY if backward else P.POSITIONAL_OR_KEYWORD, default=p.default)
            for p in spec.params]
@@ -117,6 +119,18 @@ def _make(spec: Spec):
             a = b.arguments
             return _api.channelwise_backward(spec, a["dy"], a["x"], a["weight"], a.get("backend"),
                                              a.get("stream"))
+    elif spec.kind == "gated":
+        def fwd(*args, **kwargs):
+            b = sig_f.bind(*args, **kwargs)
+            a = b.arguments
+            return _api.gated_forward(spec, a["x"], a.get("out"), a.get("backend"), split(b), a.get("axis", -1),
+                                      a.get("stream"))
+
+        def bwd(*args, **kwargs):
+            b = sig_b.bind(*args, **kwargs)
+            a = b.arguments
+            return _api.gated_backward(spec, a["dy"], a["x"], a.get("out"), a.get("backend"), split(b),
+                                       a.get("axis", -1), a.get("stream"))
     else:
         def fwd(*args, **kwargs):
             b = sig_f.bind(*args, **kwargs)

@@ -18,7 +18,7 @@ import numpy as np
 from . import _dispatch
 from ._registry import ACTIVATIONS, ID, Activation
 
-OP_FORWARD, OP_BACKWARD, OP_BACKWARD_Y = 0, 1, 2
+OP_FORWARD, OP_BACKWARD, OP_BACKWARD_Y, OP_GATED, OP_GATED_BACKWARD = 0, 1, 2, 3, 4
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 _AxisError = getattr(np, "exceptions", np).AxisError
 _TooHardError = getattr(np, "exceptions", np).TooHardError
@@ -216,6 +216,63 @@ def backward(spec: Activation, dy, x, y, out, backend, params: dict, axis=-1, st
     else:
         _dispatch.run(be, "eltwise", op, ID[spec.name], (dyc, sc, dst), prm)
     return _finish(dst, out, result, dya.ndim == 0)
+
+
+def _halves(a: np.ndarray, ax: int, fname: str) -> tuple[np.ndarray, np.ndarray]:
+    """The GLU split: views of the first and second half of a along ax."""
+    n = a.shape[ax]
+    if n % 2:
+        raise ValueError(f"{fname}: x has odd length {n} along axis {ax}; the GLU family splits it in halves")
+    lead = (slice(None),) * ax
+    return a[lead + (slice(0, n // 2),)], a[lead + (slice(n // 2, n),)]
+
+
+def _gated_axis(xa: np.ndarray, axis, fname: str) -> int:
+    if xa.ndim == 0:
+        raise ValueError(f"{fname}: x must have at least one dimension (split in halves along axis)")
+    return _axis(axis, xa.ndim, fname)
+
+
+def gated_forward(spec: Activation, x, out, backend, params: dict, axis=-1, stream=None):
+    """y = f(a, b) with [a, b] = x split in halves along axis."""
+    fname = f"fastact.{spec.name}"
+    if _on_device(backend, stream, x, out):
+        raise TypeError(f"{fname}: the GLU family is not implemented for CUDA arrays yet")
+    xa = _as_array(x, fname, "x")
+    compute, result = _compute_dtype(xa.dtype, fname, "x")
+    prm = resolve_params(spec, fname, params)
+    ax = _gated_axis(xa, axis, fname)
+    a_shape = _halves(np.empty(xa.shape, dtype=np.bool_), ax, fname)[0].shape
+    _check_out(out, a_shape, result, (xa,), fname)
+    be = _dispatch.select(backend, xa.size // 2)
+    a, b = _halves(_cast(xa, compute), ax, fname)
+    dst = out if (out is not None and out.dtype == compute and out.flags.aligned) else np.empty(a_shape, compute)
+    _dispatch.run(be, "eltwise", OP_GATED, ID[spec.name], (a, b, dst), prm)
+    return _finish(dst, out, result, False)
+
+
+def gated_backward(spec: Activation, dy, x, out, backend, params: dict, axis=-1, stream=None):
+    """dx (x's shape): [dL/da, dL/db] from dy (the output's shape)."""
+    fname = f"fastact.{spec.name}_backward"
+    if _on_device(backend, stream, dy, x, out):
+        raise TypeError(f"{fname}: the GLU family is not implemented for CUDA arrays yet")
+    dya, xa = _as_array(dy, fname, "dy"), _as_array(x, fname, "x")
+    prm = resolve_params(spec, fname, params)
+    ax = _gated_axis(xa, axis, fname)
+    a_shape = _halves(np.empty(xa.shape, dtype=np.bool_), ax, fname)[0].shape
+    if dya.shape != a_shape:
+        raise ValueError(f"{fname}: dy has shape {dya.shape}, expected {a_shape} (x halved along axis {ax})")
+    (c1, r1), (c2, r2) = _compute_dtype(dya.dtype, fname, "dy"), _compute_dtype(xa.dtype, fname, "x")
+    result = np.result_type(r1, r2)
+    compute = _F64 if _F64 in (c1, c2) or result == _F64 else _F32
+    _check_out(out, xa.shape, result, (dya, xa), fname)
+    be = _dispatch.select(backend, dya.size)
+    dyc = _cast(dya, compute)
+    a, b = _halves(_cast(xa, compute), ax, fname)
+    dst = _target(out, compute, xa)
+    da, db = _halves(dst, ax, fname)
+    _dispatch.run(be, "eltwise", OP_GATED_BACKWARD, ID[spec.name], (dyc, a, b, da, db), prm)
+    return _finish(dst, out, result, False)
 
 
 def _check_from_y(spec: Activation, prm: tuple, fname: str) -> None:

@@ -28,7 +28,11 @@ rowwise        ``x``, row max ``m``,       ``reduce_y(dy, y)`` summed over the
 channelwise    ``x``, channel weight ``w`` ``backward(dy, x, w)`` for dx,
                                            ``backward_weight(dy, x, w)`` summed
                                            per channel for dweight
+gated          halves ``a``, ``b`` of x    ``backward(dy, a, b)`` = dL/da,
+               along the axis              ``backward_b(dy, a, b)`` = dL/db
 =============  ==========================  =====================================
+
+``d_name(v)`` calls the derivative of a parameter-free elementwise activation.
 
 The position of an entry in ``ACTIVATIONS`` is its ``fa_activation`` value in
 the C API: append new entries, never reorder.
@@ -38,7 +42,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-KINDS = ("eltwise", "rowwise", "channelwise")
+KINDS = ("eltwise", "rowwise", "channelwise", "gated")
 MAX_PARAMS = 4
 
 
@@ -63,6 +67,7 @@ class Activation:
     backward_y_when: str = ""  # condition on params under which backward_y is exact
     reduce_y: str = ""  # rowwise only
     backward_weight: str = ""  # channelwise only
+    backward_b: str = ""  # gated only: d/db (``backward`` is d/da)
     params: tuple[Param, ...] = ()
     checks: tuple[str, ...] = ()  # conditions across params
     ulp: tuple[float, float] = (0, 0)  # forward bound (float32, float64); 0 = exact, 0.5 = correctly rounded
@@ -484,6 +489,72 @@ dy * where(x >= 0, where(a > 1e18, 1, (1 + x / q) / 2), b / (2 * q * (q - x)))
         backward="where(x <= 0, 0, dy * x * 2)",
         ulp=(0.5, 0.5), ulp_backward=(0.5, 0.5),
     ),
+    # ---- GLU family: x = [a, b] split in halves along `axis` (odd length: ValueError) ----
+    Activation(
+        "glu", "gated", "Gated linear unit.",
+        formula="f(a, b) = a * sigmoid(b)",
+        derivative="df/da = sigmoid(b); df/db = a * sigmoid(b) * (1 - sigmoid(b))",
+        forward="a * sigmoid(b)",
+        backward="dy * sigmoid(b)",
+        backward_b="dy * a * d_sigmoid(b)",
+        ulp=(4, 4), ulp_backward=(6, 6),
+        torch="glu",
+    ),
+    Activation(
+        "geglu_tanh", "gated", "GEGLU with the tanh GELU (fastact.geglu(x, approximate='tanh')).",
+        formula="f(a, b) = gelu_tanh(a) * b",
+        derivative="df/da = gelu_tanh'(a) * b; df/db = gelu_tanh(a)",
+        forward="gelu_tanh(a) * b",
+        backward="dy * b * d_gelu_tanh(a)",
+        backward_b="dy * gelu_tanh(a)",
+        ulp=(2, 10), ulp_backward=(3, 10),
+    ),
+    Activation(
+        "reglu", "gated", "ReGLU.",
+        formula="f(a, b) = relu(a) * b",
+        derivative="df/da = b if a > 0 else 0; df/db = relu(a)",
+        forward="relu(a) * b",
+        backward="where(a <= 0, 0, dy * b)",
+        backward_b="dy * relu(a)",
+        ulp=(0.5, 0.5), ulp_backward=(1, 1),
+    ),
+    Activation(
+        "swiglu", "gated", "SwiGLU.",
+        formula="f(a, b) = silu(a) * b",
+        derivative="df/da = silu'(a) * b; df/db = silu(a)",
+        forward="silu(a) * b",
+        backward="dy * b * d_silu(a)",
+        backward_b="dy * silu(a)",
+        ulp=(2, 5), ulp_backward=(3, 6),
+    ),
+    Activation(
+        "clamped_swiglu", "gated", "SwiGLU with clamping, as in GPT-OSS mixture-of-experts layers.",
+        formula="f(a, b) = a' * sigmoid(alpha * a') * (b' + 1), a' = min(a, limit), b' = clip(b, -limit, limit)",
+        derivative="df/da = [a < limit] (s + alpha a' s (1 - s)) (b' + 1); df/db = [|b| < limit] a' s",
+        forward="""
+ac = where(a > limit, limit, a)
+bc = where(b > limit, limit, where(b < -limit, -limit, b))
+ac * sigmoid(alpha * ac) * (bc + 1)
+""",
+        backward="""
+ac = where(a > limit, limit, a)
+bc = where(b > limit, limit, where(b < -limit, -limit, b))
+t = alpha * ac
+e = exp(-abs(t))
+r = 1 / (1 + e)
+s = where(t >= 0, r, e * r)
+g = where(abs(ac) >= 1e10, where(ac > 0, 1, 0), s + t * (e * r * r))
+where(a >= limit, 0, dy * g * (bc + 1))
+""",
+        backward_b="""
+ac = where(a > limit, limit, a)
+where(b >= limit or b <= -limit, 0, dy * ac * sigmoid(alpha * ac))
+""",
+        params=(Param("limit", 7.0, "clamp bound", check="limit > 0"),
+                Param("alpha", 1.702, "sigmoid sharpness")),
+        ulp=(4, 4), ulp_backward=(8, 8),
+        notes="Halves [gate, linear] as the rest of the GLU family (GPT-OSS interleaves them).",
+    ),
 )
 
 BY_NAME: dict[str, Activation] = {a.name: a for a in ACTIVATIONS}
@@ -497,6 +568,7 @@ def _validate() -> None:
         assert bool(a.reduce_y) == (a.kind == "rowwise"), a.name
         assert bool(a.backward_weight) == (a.kind == "channelwise"), a.name
         assert a.kind == "rowwise" or a.backward, a.name
+        assert bool(a.backward_b) == (a.kind == "gated"), a.name
 
 
 _validate()

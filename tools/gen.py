@@ -118,17 +118,27 @@ class CTranslator:
         if fn in MATH:
             cname = MATH[fn][self.ctype == "double"]
             return f"{cname}({', '.join(self.expr(v) for v in args)})"
-        other = self.reg.BY_NAME.get(fn)
-        if other is not None and other.kind == "eltwise" and not other.params and len(args) == 1:
-            return f"fa__{fn}_fwd_{self.sfx}({self.expr(args[0])}, p)"
+        callee = self._callee(fn, args)
+        if callee:
+            name, role = callee
+            dy = f"{self.const('1')}, " if role == "bwd" else ""
+            return f"fa__{name}_{role}_{self.sfx}({dy}{self.expr(args[0])}, p)"
         raise FormulaError(f"{self.act.name}: unknown function {fn!r}")
+
+    def _callee(self, fn: str, args) -> tuple[str, str] | None:
+        """name(x): another parameter-free elementwise activation; d_name(x): its derivative."""
+        role, name = ("bwd", fn[2:]) if fn.startswith("d_") else ("fwd", fn)
+        other = self.reg.BY_NAME.get(name)
+        if other is not None and other.kind == "eltwise" and not other.params and len(args) == 1:
+            return name, role
+        return None
 
     def body(self) -> list[str]:
         assigns, result = parse(self.src)
         lines = []
         for i, pname in enumerate(self.act.param_names):
             lines.append(f"const {self.ctype} {pname} = p[{i}];")
-        lines.append(" ".join(f"(void){v};" for v in [*self.args, "p"]))
+        lines.append(" ".join(f"(void){v};" for v in [*self.args, *self.act.param_names, "p"]))
         for name, value in assigns:
             if name in self.names:
                 raise FormulaError(f"{self.act.name}: {name!r} is assigned twice or shadows a variable")
@@ -193,9 +203,11 @@ class PyTranslator(CTranslator):
             return f"T_{self.sfx}(math.copysign({self.expr(args[0])}, {self.expr(args[1])}))"
         if fn in MATH:
             return f"{fn}_{self.sfx}({', '.join(self.expr(v) for v in args)})"
-        other = self.reg.BY_NAME.get(fn)
-        if other is not None and other.kind == "eltwise" and not other.params and len(args) == 1:
-            return f"{fn}_fwd_{self.sfx}({self.expr(args[0])}, p)"
+        callee = self._callee(fn, args)
+        if callee:
+            name, role = callee
+            dy = f"{self.const('1')}, " if role == "bwd" else ""
+            return f"{name}_{role}_{self.sfx}({dy}{self.expr(args[0])}, p)"
         return super().call(fn, args)
 
     def body(self) -> list[str]:
@@ -217,6 +229,8 @@ SIGNATURES = {
                 ("backward_y", "bwdy", ("dy", "y", "r"))],
     "channelwise": [("forward", "fwd", ("x", "w")), ("backward", "bwd", ("dy", "x", "w")),
                     ("backward_weight", "bwdw", ("dy", "x", "w"))],
+    "gated": [("forward", "fwd", ("a", "b")), ("backward", "bwda", ("dy", "a", "b")),
+              ("backward_b", "bwdb", ("dy", "a", "b"))],
 }
 
 
@@ -326,7 +340,8 @@ def gen_python(reg) -> str:
 
 
 def gen_def(reg) -> str:
-    kinds = {"eltwise": "FA_ELTWISE", "rowwise": "FA_ROWWISE", "channelwise": "FA_CHANNELWISE"}
+    kinds = {"eltwise": "FA_ELTWISE", "rowwise": "FA_ROWWISE", "channelwise": "FA_CHANNELWISE",
+             "gated": "FA_GATED"}
     out = [f"/* {HEADER} */",
            "/* X-macro list of fastact's activations. Define the macros you need, then include this file;",
            " * every macro is optional and all are #undef'd at the end.",
@@ -334,6 +349,7 @@ def gen_def(reg) -> str:
            " *   FA_ELTWISE(name, NAME, id, nparams, from_y)      elementwise y = f(x)",
            " *   FA_ROWWISE(name, NAME, id, nparams, from_y)      along a row (softmax family)",
            " *   FA_CHANNELWISE(name, NAME, id, nparams, from_y)  with a weight per channel (prelu)",
+           " *   FA_GATED(name, NAME, id, nparams, from_y)        y = f(a, b), x split in halves (GLU family)",
            " *   FA_PARAM(name, NAME, param, PARAM, index, default)",
            " *",
            " * from_y is 1 where the backward can be computed from the output y instead of x. */",

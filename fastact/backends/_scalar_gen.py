@@ -75,6 +75,7 @@ K47_f32 = np.float32(float.fromhex('0x1.bc16d60000000p+59'))  # 9.99999984306749
 K48_f32 = np.float32(float.fromhex('0x1.0000000000000p-1'))  # 0.5
 K49_f64 = np.float64(float.fromhex('0x1.bc16d674ec800p+59'))  # 1e+18
 K50_f64 = np.float64(float.fromhex('0x1.0000000000000p-1'))  # 0.5
+K51_f32 = np.float32(float.fromhex('0x1.2a05f20000000p+33'))  # 10000000000.0
 
 
 # ---- identity: f(x) = x
@@ -984,3 +985,190 @@ def squared_relu_fwd_f64(x, p):
 @jit
 def squared_relu_bwd_f64(dy, x, p):
     return (K2_f64 if (x <= K2_f64) else ((dy * x) * K8_f64))
+
+
+# ---- glu: f(a, b) = a * sigmoid(b)
+@jit
+def glu_fwd_f32(a, b, p):
+    return (a * sigmoid_fwd_f32(b, p))
+
+
+@jit
+def glu_bwda_f32(dy, a, b, p):
+    return (dy * sigmoid_fwd_f32(b, p))
+
+
+@jit
+def glu_bwdb_f32(dy, a, b, p):
+    return ((dy * a) * sigmoid_bwd_f32(K1_f32, b, p))
+
+
+@jit
+def glu_fwd_f64(a, b, p):
+    return (a * sigmoid_fwd_f64(b, p))
+
+
+@jit
+def glu_bwda_f64(dy, a, b, p):
+    return (dy * sigmoid_fwd_f64(b, p))
+
+
+@jit
+def glu_bwdb_f64(dy, a, b, p):
+    return ((dy * a) * sigmoid_bwd_f64(K3_f64, b, p))
+
+
+# ---- geglu_tanh: f(a, b) = gelu_tanh(a) * b
+@jit
+def geglu_tanh_fwd_f32(a, b, p):
+    return (gelu_tanh_fwd_f32(a, p) * b)
+
+
+@jit
+def geglu_tanh_bwda_f32(dy, a, b, p):
+    return ((dy * b) * gelu_tanh_bwd_f32(K1_f32, a, p))
+
+
+@jit
+def geglu_tanh_bwdb_f32(dy, a, b, p):
+    return (dy * gelu_tanh_fwd_f32(a, p))
+
+
+@jit
+def geglu_tanh_fwd_f64(a, b, p):
+    return (gelu_tanh_fwd_f64(a, p) * b)
+
+
+@jit
+def geglu_tanh_bwda_f64(dy, a, b, p):
+    return ((dy * b) * gelu_tanh_bwd_f64(K3_f64, a, p))
+
+
+@jit
+def geglu_tanh_bwdb_f64(dy, a, b, p):
+    return (dy * gelu_tanh_fwd_f64(a, p))
+
+
+# ---- reglu: f(a, b) = relu(a) * b
+@jit
+def reglu_fwd_f32(a, b, p):
+    return (relu_fwd_f32(a, p) * b)
+
+
+@jit
+def reglu_bwda_f32(dy, a, b, p):
+    return (K0_f32 if (a <= K0_f32) else (dy * b))
+
+
+@jit
+def reglu_bwdb_f32(dy, a, b, p):
+    return (dy * relu_fwd_f32(a, p))
+
+
+@jit
+def reglu_fwd_f64(a, b, p):
+    return (relu_fwd_f64(a, p) * b)
+
+
+@jit
+def reglu_bwda_f64(dy, a, b, p):
+    return (K2_f64 if (a <= K2_f64) else (dy * b))
+
+
+@jit
+def reglu_bwdb_f64(dy, a, b, p):
+    return (dy * relu_fwd_f64(a, p))
+
+
+# ---- swiglu: f(a, b) = silu(a) * b
+@jit
+def swiglu_fwd_f32(a, b, p):
+    return (silu_fwd_f32(a, p) * b)
+
+
+@jit
+def swiglu_bwda_f32(dy, a, b, p):
+    return ((dy * b) * silu_bwd_f32(K1_f32, a, p))
+
+
+@jit
+def swiglu_bwdb_f32(dy, a, b, p):
+    return (dy * silu_fwd_f32(a, p))
+
+
+@jit
+def swiglu_fwd_f64(a, b, p):
+    return (silu_fwd_f64(a, p) * b)
+
+
+@jit
+def swiglu_bwda_f64(dy, a, b, p):
+    return ((dy * b) * silu_bwd_f64(K3_f64, a, p))
+
+
+@jit
+def swiglu_bwdb_f64(dy, a, b, p):
+    return (dy * silu_fwd_f64(a, p))
+
+
+# ---- clamped_swiglu: f(a, b) = a' * sigmoid(alpha * a') * (b' + 1), a' = min(a, limit), b' = clip(b, -limit, limit)
+@jit
+def clamped_swiglu_fwd_f32(a, b, p):
+    limit = p[0]
+    alpha = p[1]
+    ac = (limit if (a > limit) else a)
+    bc = (limit if (b > limit) else ((-limit) if (b < (-limit)) else b))
+    return ((ac * sigmoid_fwd_f32((alpha * ac), p)) * (bc + K1_f32))
+
+
+@jit
+def clamped_swiglu_bwda_f32(dy, a, b, p):
+    limit = p[0]
+    alpha = p[1]
+    ac = (limit if (a > limit) else a)
+    bc = (limit if (b > limit) else ((-limit) if (b < (-limit)) else b))
+    t = (alpha * ac)
+    e = exp_f32((-abs(t)))
+    r = (K1_f32 / (K1_f32 + e))
+    s = (r if (t >= K0_f32) else (e * r))
+    g = ((K1_f32 if (ac > K0_f32) else K0_f32) if (abs(ac) >= K51_f32) else (s + (t * ((e * r) * r))))
+    return (K0_f32 if (a >= limit) else ((dy * g) * (bc + K1_f32)))
+
+
+@jit
+def clamped_swiglu_bwdb_f32(dy, a, b, p):
+    limit = p[0]
+    alpha = p[1]
+    ac = (limit if (a > limit) else a)
+    return (K0_f32 if ((b >= limit) | (b <= (-limit))) else ((dy * ac) * sigmoid_fwd_f32((alpha * ac), p)))
+
+
+@jit
+def clamped_swiglu_fwd_f64(a, b, p):
+    limit = p[0]
+    alpha = p[1]
+    ac = (limit if (a > limit) else a)
+    bc = (limit if (b > limit) else ((-limit) if (b < (-limit)) else b))
+    return ((ac * sigmoid_fwd_f64((alpha * ac), p)) * (bc + K3_f64))
+
+
+@jit
+def clamped_swiglu_bwda_f64(dy, a, b, p):
+    limit = p[0]
+    alpha = p[1]
+    ac = (limit if (a > limit) else a)
+    bc = (limit if (b > limit) else ((-limit) if (b < (-limit)) else b))
+    t = (alpha * ac)
+    e = exp_f64((-abs(t)))
+    r = (K3_f64 / (K3_f64 + e))
+    s = (r if (t >= K2_f64) else (e * r))
+    g = ((K3_f64 if (ac > K2_f64) else K2_f64) if (abs(ac) >= K21_f64) else (s + (t * ((e * r) * r))))
+    return (K2_f64 if (a >= limit) else ((dy * g) * (bc + K3_f64)))
+
+
+@jit
+def clamped_swiglu_bwdb_f64(dy, a, b, p):
+    limit = p[0]
+    alpha = p[1]
+    ac = (limit if (a > limit) else a)
+    return (K2_f64 if ((b >= limit) | (b <= (-limit))) else ((dy * ac) * sigmoid_fwd_f64((alpha * ac), p)))

@@ -41,6 +41,11 @@ cdef extern from "fastact/fastact.h" nogil:
                                   ptrdiff_t, const void *, ptrdiff_t, ptrdiff_t, const void *,
                                   ptrdiff_t, ptrdiff_t, void *, ptrdiff_t, ptrdiff_t,
                                   const fa_params *)
+    fa_status fa_gated_forward(fa_activation, fa_dtype, size_t, const void *, ptrdiff_t, const void *,
+                               ptrdiff_t, void *, ptrdiff_t, const fa_params *)
+    fa_status fa_gated_backward(fa_activation, fa_dtype, size_t, const void *, ptrdiff_t, const void *,
+                                ptrdiff_t, const void *, ptrdiff_t, void *, ptrdiff_t, void *, ptrdiff_t,
+                                const fa_params *)
     fa_status fa_channelwise_forward(fa_activation, fa_dtype, size_t, size_t, size_t,
                                      const void *, const void *, void *)
     fa_status fa_channelwise_backward(fa_activation, fa_dtype, size_t, size_t, size_t,
@@ -51,9 +56,11 @@ cpdef enum Op:
     OP_FORWARD = 0     # x, y
     OP_BACKWARD = 1    # dy, x, dx
     OP_BACKWARD_Y = 2  # dy, y, dx
+    OP_GATED = 3       # a, b, y
+    OP_GATED_BACKWARD = 4  # dy, a, b, da, db (two outputs: the last two)
 
 cdef enum:
-    MAXOP = 3
+    MAXOP = 5
     MAXDIM = 64
     GIL_THRESHOLD = 8192  # release the GIL for calls on more elements than this
 
@@ -72,7 +79,7 @@ cdef int _plan(int nop, int nd, cnp.npy_intp *shp, cnp.npy_intp **strd, cnp.npy_
                bint rowwise, Plan *pl) noexcept nogil:
     """Drop unit dims, order by the output's strides, merge what is contiguous.
 
-    strd[k] are operand k's byte strides; the output is the last operand."""
+    strd[k] are operand k's byte strides; the dims are ordered by the last operand's."""
     cdef int k, d, e, m = 0, ndo = nd - (1 if rowwise else 0)
     cdef int order[MAXDIM]
     cdef cnp.npy_intp *so = strd[nop - 1]
@@ -152,6 +159,11 @@ cdef fa_status _run(int op, bint rowwise, fa_activation act, fa_dtype dt, int no
                                          ptr[2], pl.inc[2], pl.cinc[2], p)
         elif op == OP_FORWARD:
             st = fa_forward(act, dt, pl.n, ptr[0], pl.inc[0], ptr[1], pl.inc[1], p)
+        elif op == OP_GATED:
+            st = fa_gated_forward(act, dt, pl.n, ptr[0], pl.inc[0], ptr[1], pl.inc[1], ptr[2], pl.inc[2], p)
+        elif op == OP_GATED_BACKWARD:
+            st = fa_gated_backward(act, dt, pl.n, ptr[0], pl.inc[0], ptr[1], pl.inc[1], ptr[2], pl.inc[2],
+                                   ptr[3], pl.inc[3], ptr[4], pl.inc[4], p)
         elif op == OP_BACKWARD:
             st = fa_backward(act, dt, pl.n, ptr[0], pl.inc[0], ptr[1], pl.inc[1], NULL, 0,
                              ptr[2], pl.inc[2], p)
@@ -224,7 +236,8 @@ def _call(int op, bint rowwise, int act, tuple arrays, tuple params):
 
 
 def eltwise(int op, int act, tuple arrays, tuple params):
-    """Elementwise op on same-shaped arrays: (x, y), (dy, x, dx) or (dy, y, dx)."""
+    """Elementwise op on same-shaped arrays: (x, y), (dy, x, dx), (dy, y, dx),
+    gated (a, b, y) or gated backward (dy, a, b, da, db)."""
     _call(op, False, act, arrays, params)
 
 

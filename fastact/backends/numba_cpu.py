@@ -47,7 +47,7 @@ if os.environ.get("NUMBA_THREADING_LAYER"):
 else:
     numba.config.THREADING_LAYER = "safe" if _has_tbb() else "workqueue"
 
-OP_FORWARD, OP_BACKWARD, OP_BACKWARD_Y = 0, 1, 2
+OP_FORWARD, OP_BACKWARD, OP_BACKWARD_Y, OP_GATED, OP_GATED_BACKWARD = 0, 1, 2, 3, 4
 _SFX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 _ROLE = {OP_FORWARD: "fwd", OP_BACKWARD: "bwd", OP_BACKWARD_Y: "bwdy"}
 _kernels: dict = {}
@@ -96,6 +96,20 @@ def kernel(a, b, y, p):
         for i in prange(a.shape[0]):
             for j in range(a.shape[1]):
                 y[i, j] = {f}(a[i, j], b[i, j], p)
+""",
+    "gated_bwd": """
+@njit(**JIT)
+def kernel(dy, a, b, da, db, p):
+    if a.shape[0] == 1:
+        dy1, a1, b1, da1, db1 = dy[0], a[0], b[0], da[0], db[0]
+        for j in prange(a1.shape[0]):
+            da1[j] = {fa}(dy1[j], a1[j], b1[j], p)
+            db1[j] = {fb}(dy1[j], a1[j], b1[j], p)
+    else:
+        for i in prange(a.shape[0]):
+            for j in range(a.shape[1]):
+                da[i, j] = {fa}(dy[i, j], a[i, j], b[i, j], p)
+                db[i, j] = {fb}(dy[i, j], a[i, j], b[i, j], p)
 """,
     # row-wise: m = max, s = sum(exp(x - m)), s1 = s - 1 kept exact, in double (as fastact.c)
     "row_stats": """
@@ -267,8 +281,13 @@ def _views2d(arrays, rowwise: bool):
 
 def eltwise(op: int, act: int, arrays: tuple, params: tuple) -> None:
     sfx = _SFX[arrays[-1].dtype]
-    f = f"{ACTIVATIONS[act].name}_{_ROLE[op]}_{sfx}"
-    k = _load("eltwise1" if op == OP_FORWARD else "eltwise2", f=f)
+    name = ACTIVATIONS[act].name
+    if op == OP_GATED_BACKWARD:
+        k = _load("gated_bwd", fa=f"{name}_bwda_{sfx}", fb=f"{name}_bwdb_{sfx}")
+    elif op == OP_GATED:
+        k = _load("eltwise2", f=f"{name}_fwd_{sfx}")
+    else:
+        k = _load("eltwise1" if op == OP_FORWARD else "eltwise2", f=f"{name}_{_ROLE[op]}_{sfx}")
     p = _params(params, arrays[-1].dtype)
     for views in _views2d(arrays, False):
         _call(k, *views, p)

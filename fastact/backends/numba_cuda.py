@@ -90,6 +90,8 @@ def _cuda():
 
         # small arrays make small grids; that is no user error
         warnings.filterwarnings("ignore", message=r".*will likely result in GPU under-utilization")
+        if not hasattr(np, "row_stack"):  # numba-cuda 0.30 still calls it; NumPy 2.5 removed it
+            np.row_stack = np.vstack
         cuda = c
     return cuda
 
@@ -848,7 +850,7 @@ def _channels(xshape: tuple, wshape: tuple, fname: str) -> tuple[int, int, int]:
     return outer, wn, n // (outer * wn) if outer * wn else 0
 
 
-def _weight(w, like: _Arr, compute: np.dtype, fname: str) -> _Arr:
+def _weight(w, compute: np.dtype, fname: str) -> _Arr:
     """The weight as an operand: a device array as it is, a host one copied to the device."""
     if is_device_array(w):
         wa = _wrap(w, "weight", fname)
@@ -872,7 +874,7 @@ def channelwise_forward(act_id: int, x, w, *, out=None, stream=0):
     fname = f"fastact.{spec.name}"
     xa = _wrap(x, "x", fname)
     compute, result = _result((xa.dtype,), fname, ("x",))
-    wa = _weight(w, xa, compute, fname)
+    wa = _weight(w, compute, fname)
     outer, chans, inner = _channels(xa.shape, wa.shape, fname)
     _contiguous(xa, "x", fname)
     oa = _check_out(out, xa.shape, result, (xa, wa), fname)
@@ -902,7 +904,7 @@ def channelwise_backward(act_id: int, dy, x, w, *, stream=0):
     if dya.shape != xa.shape:
         raise ValueError(f"{fname}: dy has shape {dya.shape} but x has shape {xa.shape}")
     compute, result = _result((dya.dtype, xa.dtype), fname, ("dy", "x"))
-    wa = _weight(w, xa, compute, fname)
+    wa = _weight(w, compute, fname)
     outer, chans, inner = _channels(xa.shape, wa.shape, fname)
     _contiguous(dya, "dy", fname)
     _contiguous(xa, "x", fname)

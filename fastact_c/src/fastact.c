@@ -70,6 +70,7 @@ static const struct {
 #define FA_ELTWISE(name, NAME, id, nparams, from_y) {#name, FA_KIND_ELTWISE, nparams, from_y},
 #define FA_ROWWISE(name, NAME, id, nparams, from_y) {#name, FA_KIND_ROWWISE, nparams, from_y},
 #define FA_CHANNELWISE(name, NAME, id, nparams, from_y) {#name, FA_KIND_CHANNELWISE, nparams, from_y},
+#define FA_GATED(name, NAME, id, nparams, from_y) {#name, FA_KIND_GATED, nparams, from_y},
 #include "fastact/activations.def"
 };
 
@@ -101,6 +102,7 @@ fa_status fa_params_check(fa_activation act, const fa_params *p) {
 #define FA_ELTWISE FA_CASE_
 #define FA_ROWWISE FA_CASE_
 #define FA_CHANNELWISE FA_CASE_
+#define FA_GATED FA_CASE_
 #include "fastact/activations.def"
 #undef FA_CASE_
     default: return FA_ERR_BAD_ACTIVATION;
@@ -433,6 +435,69 @@ static fa_status fa__check_chan(size_t outer, size_t channels, size_t inner, siz
         return FA_OK;                                                                                \
     }
 
+/* ---- gated (GLU family): y = f(a, b); backward da = fa(dy, a, b), db = fb(dy, a, b) ---- */
+
+#define FA_DEFINE_GATED_(name, NAME, from_y, SFX, T, DT)                                             \
+    FA_CLONES static void fa__##name##_gfwd_loop_##SFX(size_t n, const T *a, ptrdiff_t inca,         \
+                                                       const T *b, ptrdiff_t incb, T *y,             \
+                                                       ptrdiff_t incy, const fa_params *prm) {       \
+        FA_LOCAL_PARAMS(T, prm)                                                                      \
+        FA_ELTWISE_LOOP(y[i] = fa__##name##_fwd_##SFX(a[i], b[i], pv),                               \
+                        FA_AT(y, incy) = fa__##name##_fwd_##SFX(FA_AT(a, inca), FA_AT(b, incb), pv), \
+                        inca == 1 && incb == 1 && incy == 1)                                         \
+    }                                                                                                \
+    FA_CLONES static void fa__##name##_gbwd_loop_##SFX(                                              \
+        size_t n, const T *dy, ptrdiff_t incdy, const T *a, ptrdiff_t inca, const T *b,              \
+        ptrdiff_t incb, T *da, ptrdiff_t incda, T *db, ptrdiff_t incdb, const fa_params *prm) {      \
+        FA_LOCAL_PARAMS(T, prm)                                                                      \
+        if (incdy == 1 && inca == 1 && incb == 1 && incda == 1 && incdb == 1) {                      \
+            FA_SIMD for (size_t i = 0; i < n; i++) {                                                 \
+                const T d_ = dy[i], a_ = a[i], b_ = b[i];                                            \
+                da[i] = fa__##name##_bwda_##SFX(d_, a_, b_, pv);                                     \
+                db[i] = fa__##name##_bwdb_##SFX(d_, a_, b_, pv);                                     \
+            }                                                                                        \
+        } else {                                                                                     \
+            FA_SIMD for (size_t i = 0; i < n; i++) {                                                 \
+                const T d_ = FA_AT(dy, incdy), a_ = FA_AT(a, inca), b_ = FA_AT(b, incb);             \
+                FA_AT(da, incda) = fa__##name##_bwda_##SFX(d_, a_, b_, pv);                          \
+                FA_AT(db, incdb) = fa__##name##_bwdb_##SFX(d_, a_, b_, pv);                          \
+            }                                                                                        \
+        }                                                                                            \
+    }                                                                                                \
+    fa_status fa_##name##_forward_strided_##SFX(size_t n, const T *a, ptrdiff_t inca, const T *b,    \
+                                                ptrdiff_t incb, T *y, ptrdiff_t incy,                \
+                                                const fa_params *p) {                                \
+        if (n == 0) return FA_OK;                                                                    \
+        fa_params prm;                                                                               \
+        FA_TRY(fa__check_vec(n, a, inca, sizeof(T), 0));                                             \
+        FA_TRY(fa__check_vec(n, b, incb, sizeof(T), 0));                                             \
+        FA_TRY(fa__check_vec(n, y, incy, sizeof(T), 1));                                             \
+        FA_TRY(fa__params(FA_##NAME, p, &prm));                                                      \
+        fa__##name##_gfwd_loop_##SFX(n, a, inca, b, incb, y, incy, &prm);                            \
+        return FA_OK;                                                                                \
+    }                                                                                                \
+    fa_status fa_##name##_forward_##SFX(size_t n, const T *a, const T *b, T *y, const fa_params *p) { \
+        return fa_##name##_forward_strided_##SFX(n, a, 1, b, 1, y, 1, p);                            \
+    }                                                                                                \
+    fa_status fa_##name##_backward_strided_##SFX(                                                    \
+        size_t n, const T *dy, ptrdiff_t incdy, const T *a, ptrdiff_t inca, const T *b,              \
+        ptrdiff_t incb, T *da, ptrdiff_t incda, T *db, ptrdiff_t incdb, const fa_params *p) {        \
+        if (n == 0) return FA_OK;                                                                    \
+        fa_params prm;                                                                               \
+        FA_TRY(fa__check_vec(n, dy, incdy, sizeof(T), 0));                                           \
+        FA_TRY(fa__check_vec(n, a, inca, sizeof(T), 0));                                             \
+        FA_TRY(fa__check_vec(n, b, incb, sizeof(T), 0));                                             \
+        FA_TRY(fa__check_vec(n, da, incda, sizeof(T), 1));                                           \
+        FA_TRY(fa__check_vec(n, db, incdb, sizeof(T), 1));                                           \
+        FA_TRY(fa__params(FA_##NAME, p, &prm));                                                      \
+        fa__##name##_gbwd_loop_##SFX(n, dy, incdy, a, inca, b, incb, da, incda, db, incdb, &prm);    \
+        return FA_OK;                                                                                \
+    }                                                                                                \
+    fa_status fa_##name##_backward_##SFX(size_t n, const T *dy, const T *a, const T *b, T *da,       \
+                                         T *db, const fa_params *p) {                                \
+        return fa_##name##_backward_strided_##SFX(n, dy, 1, a, 1, b, 1, da, 1, db, 1, p);            \
+    }
+
 /* ---- instantiate every activation ---------------------------------------- */
 
 #define FA_ELTWISE(name, NAME, id, nparams, from_y)                  \
@@ -444,6 +509,9 @@ static fa_status fa__check_chan(size_t outer, size_t channels, size_t inner, siz
 #define FA_CHANNELWISE(name, NAME, id, nparams, from_y)              \
     FA_DEFINE_CHANNELWISE_(name, NAME, from_y, f32, float, FA_F32)         \
     FA_DEFINE_CHANNELWISE_(name, NAME, from_y, f64, double, FA_F64)
+#define FA_GATED(name, NAME, id, nparams, from_y)                    \
+    FA_DEFINE_GATED_(name, NAME, from_y, f32, float, FA_F32)         \
+    FA_DEFINE_GATED_(name, NAME, from_y, f64, double, FA_F64)
 #include "fastact/activations.def"
 
 /* ---- generic entry points --------------------------------------------------- */
@@ -546,6 +614,38 @@ fa_status fa_channelwise_backward(fa_activation act, fa_dtype dtype, size_t oute
                      fa_##name##_backward_f64(outer, channels, inner, (const double *)dy,         \
                                               (const double *)x, (const double *)w,               \
                                               (double *)dx, (double *)dw))
+#include "fastact/activations.def"
+    default: return FA_ERR_BAD_ACTIVATION;
+    }
+}
+
+fa_status fa_gated_forward(fa_activation act, fa_dtype dtype, size_t n, const void *a, ptrdiff_t inca,
+                           const void *b, ptrdiff_t incb, void *y, ptrdiff_t incy, const fa_params *p) {
+    switch (act) {
+#define FA_GATED(name, NAME, id, nparams, from_y)                                                \
+    case FA_##NAME:                                                                              \
+        FA_DISPATCH_(fa_##name##_forward_strided_f32(n, (const float *)a, inca, (const float *)b, \
+                                                     incb, (float *)y, incy, p),                 \
+                     fa_##name##_forward_strided_f64(n, (const double *)a, inca,                  \
+                                                     (const double *)b, incb, (double *)y, incy, p))
+#include "fastact/activations.def"
+    default: return FA_ERR_BAD_ACTIVATION;
+    }
+}
+
+fa_status fa_gated_backward(fa_activation act, fa_dtype dtype, size_t n, const void *dy, ptrdiff_t incdy,
+                            const void *a, ptrdiff_t inca, const void *b, ptrdiff_t incb, void *da,
+                            ptrdiff_t incda, void *db, ptrdiff_t incdb, const fa_params *p) {
+    switch (act) {
+#define FA_GATED(name, NAME, id, nparams, from_y)                                                 \
+    case FA_##NAME:                                                                               \
+        FA_DISPATCH_(fa_##name##_backward_strided_f32(n, (const float *)dy, incdy, (const float *)a, \
+                                                      inca, (const float *)b, incb, (float *)da,  \
+                                                      incda, (float *)db, incdb, p),              \
+                     fa_##name##_backward_strided_f64(n, (const double *)dy, incdy,               \
+                                                      (const double *)a, inca, (const double *)b, \
+                                                      incb, (double *)da, incda, (double *)db,    \
+                                                      incdb, p))
 #include "fastact/activations.def"
     default: return FA_ERR_BAD_ACTIVATION;
     }

@@ -120,32 +120,32 @@ FA_INLINE int fa__relu_fromy_ok(const double *p) {
 /* ---- leaky_relu: f(x) = x if x > 0 else negative_slope * x */
 FA_INLINE float fa__leaky_relu_fwd_f32(float x, const float *p) {
     const float negative_slope = p[0];
-    (void)x; (void)p;
+    (void)x; (void)negative_slope; (void)p;
     return ((x > 0.0f) ? x : (x * negative_slope));
 }
 FA_INLINE float fa__leaky_relu_bwd_f32(float dy, float x, const float *p) {
     const float negative_slope = p[0];
-    (void)dy; (void)x; (void)p;
+    (void)dy; (void)x; (void)negative_slope; (void)p;
     return ((x > 0.0f) ? dy : (dy * negative_slope));
 }
 FA_INLINE float fa__leaky_relu_bwdy_f32(float dy, float y, const float *p) {
     const float negative_slope = p[0];
-    (void)dy; (void)y; (void)p;
+    (void)dy; (void)y; (void)negative_slope; (void)p;
     return ((y > 0.0f) ? dy : (dy * negative_slope));
 }
 FA_INLINE double fa__leaky_relu_fwd_f64(double x, const double *p) {
     const double negative_slope = p[0];
-    (void)x; (void)p;
+    (void)x; (void)negative_slope; (void)p;
     return ((x > 0.0) ? x : (x * negative_slope));
 }
 FA_INLINE double fa__leaky_relu_bwd_f64(double dy, double x, const double *p) {
     const double negative_slope = p[0];
-    (void)dy; (void)x; (void)p;
+    (void)dy; (void)x; (void)negative_slope; (void)p;
     return ((x > 0.0) ? dy : (dy * negative_slope));
 }
 FA_INLINE double fa__leaky_relu_bwdy_f64(double dy, double y, const double *p) {
     const double negative_slope = p[0];
-    (void)dy; (void)y; (void)p;
+    (void)dy; (void)y; (void)negative_slope; (void)p;
     return ((y > 0.0) ? dy : (dy * negative_slope));
 }
 FA_INLINE int fa__leaky_relu_params_ok(const double *p) {
@@ -195,37 +195,37 @@ FA_INLINE int fa__relu6_fromy_ok(const double *p) {
 FA_INLINE float fa__hardtanh_fwd_f32(float x, const float *p) {
     const float min_val = p[0];
     const float max_val = p[1];
-    (void)x; (void)p;
+    (void)x; (void)min_val; (void)max_val; (void)p;
     return ((x <= min_val) ? min_val : ((x >= max_val) ? max_val : x));
 }
 FA_INLINE float fa__hardtanh_bwd_f32(float dy, float x, const float *p) {
     const float min_val = p[0];
     const float max_val = p[1];
-    (void)dy; (void)x; (void)p;
+    (void)dy; (void)x; (void)min_val; (void)max_val; (void)p;
     return ((x <= min_val) ? 0.0f : ((x >= max_val) ? 0.0f : dy));
 }
 FA_INLINE float fa__hardtanh_bwdy_f32(float dy, float y, const float *p) {
     const float min_val = p[0];
     const float max_val = p[1];
-    (void)dy; (void)y; (void)p;
+    (void)dy; (void)y; (void)min_val; (void)max_val; (void)p;
     return ((y <= min_val) ? 0.0f : ((y >= max_val) ? 0.0f : dy));
 }
 FA_INLINE double fa__hardtanh_fwd_f64(double x, const double *p) {
     const double min_val = p[0];
     const double max_val = p[1];
-    (void)x; (void)p;
+    (void)x; (void)min_val; (void)max_val; (void)p;
     return ((x <= min_val) ? min_val : ((x >= max_val) ? max_val : x));
 }
 FA_INLINE double fa__hardtanh_bwd_f64(double dy, double x, const double *p) {
     const double min_val = p[0];
     const double max_val = p[1];
-    (void)dy; (void)x; (void)p;
+    (void)dy; (void)x; (void)min_val; (void)max_val; (void)p;
     return ((x <= min_val) ? 0.0 : ((x >= max_val) ? 0.0 : dy));
 }
 FA_INLINE double fa__hardtanh_bwdy_f64(double dy, double y, const double *p) {
     const double min_val = p[0];
     const double max_val = p[1];
-    (void)dy; (void)y; (void)p;
+    (void)dy; (void)y; (void)min_val; (void)max_val; (void)p;
     return ((y <= min_val) ? 0.0 : ((y >= max_val) ? 0.0 : dy));
 }
 FA_INLINE int fa__hardtanh_params_ok(const double *p) {
@@ -320,32 +320,32 @@ FA_INLINE int fa__tanh_fromy_ok(const double *p) {
 /* ---- elu: f(x) = x if x > 0 else alpha * (exp(x) - 1) */
 FA_INLINE float fa__elu_fwd_f32(float x, const float *p) {
     const float alpha = p[0];
-    (void)x; (void)p;
+    (void)x; (void)alpha; (void)p;
     return ((x > 0.0f) ? x : (alpha * fa_expm1_f32(x)));
 }
 FA_INLINE float fa__elu_bwd_f32(float dy, float x, const float *p) {
     const float alpha = p[0];
-    (void)dy; (void)x; (void)p;
+    (void)dy; (void)x; (void)alpha; (void)p;
     return ((x > 0.0f) ? dy : (dy * (alpha * fa_exp_f32(x))));
 }
 FA_INLINE float fa__elu_bwdy_f32(float dy, float y, const float *p) {
     const float alpha = p[0];
-    (void)dy; (void)y; (void)p;
+    (void)dy; (void)y; (void)alpha; (void)p;
     return ((y > 0.0f) ? dy : (dy * (y + alpha)));
 }
 FA_INLINE double fa__elu_fwd_f64(double x, const double *p) {
     const double alpha = p[0];
-    (void)x; (void)p;
+    (void)x; (void)alpha; (void)p;
     return ((x > 0.0) ? x : (alpha * fa_expm1_f64(x)));
 }
 FA_INLINE double fa__elu_bwd_f64(double dy, double x, const double *p) {
     const double alpha = p[0];
-    (void)dy; (void)x; (void)p;
+    (void)dy; (void)x; (void)alpha; (void)p;
     return ((x > 0.0) ? dy : (dy * (alpha * fa_exp_f64(x))));
 }
 FA_INLINE double fa__elu_bwdy_f64(double dy, double y, const double *p) {
     const double alpha = p[0];
-    (void)dy; (void)y; (void)p;
+    (void)dy; (void)y; (void)alpha; (void)p;
     return ((y > 0.0) ? dy : (dy * (y + alpha)));
 }
 FA_INLINE int fa__elu_params_ok(const double *p) {
@@ -395,7 +395,7 @@ FA_INLINE int fa__selu_fromy_ok(const double *p) {
 FA_INLINE float fa__softplus_fwd_f32(float x, const float *p) {
     const float beta = p[0];
     const float threshold = p[1];
-    (void)x; (void)p;
+    (void)x; (void)beta; (void)threshold; (void)p;
     const float z = (x * beta);
     const float r = ((((z) > (0.0f) ? (z) : (0.0f)) + fa_log1p_f32(fa_exp_f32((-fabsf(z))))) / beta);
     return ((z > threshold) ? x : r);
@@ -403,14 +403,14 @@ FA_INLINE float fa__softplus_fwd_f32(float x, const float *p) {
 FA_INLINE float fa__softplus_bwd_f32(float dy, float x, const float *p) {
     const float beta = p[0];
     const float threshold = p[1];
-    (void)dy; (void)x; (void)p;
+    (void)dy; (void)x; (void)beta; (void)threshold; (void)p;
     const float z = (x * beta);
     return ((z > threshold) ? dy : (dy * fa__sigmoid_fwd_f32(z, p)));
 }
 FA_INLINE double fa__softplus_fwd_f64(double x, const double *p) {
     const double beta = p[0];
     const double threshold = p[1];
-    (void)x; (void)p;
+    (void)x; (void)beta; (void)threshold; (void)p;
     const double z = (x * beta);
     const double r = ((((z) > (0.0) ? (z) : (0.0)) + fa_log1p_f64(fa_exp_f64((-fabs(z))))) / beta);
     return ((z > threshold) ? x : r);
@@ -418,7 +418,7 @@ FA_INLINE double fa__softplus_fwd_f64(double x, const double *p) {
 FA_INLINE double fa__softplus_bwd_f64(double dy, double x, const double *p) {
     const double beta = p[0];
     const double threshold = p[1];
-    (void)dy; (void)x; (void)p;
+    (void)dy; (void)x; (void)beta; (void)threshold; (void)p;
     const double z = (x * beta);
     return ((z > threshold) ? dy : (dy * fa__sigmoid_fwd_f64(z, p)));
 }
@@ -530,32 +530,32 @@ FA_INLINE int fa__prelu_params_ok(const double *p) {
 /* ---- clipped_relu: f(x) = min(max(x, 0), max_value) */
 FA_INLINE float fa__clipped_relu_fwd_f32(float x, const float *p) {
     const float max_value = p[0];
-    (void)x; (void)p;
+    (void)x; (void)max_value; (void)p;
     return ((x <= 0.0f) ? 0.0f : ((x >= max_value) ? max_value : x));
 }
 FA_INLINE float fa__clipped_relu_bwd_f32(float dy, float x, const float *p) {
     const float max_value = p[0];
-    (void)dy; (void)x; (void)p;
+    (void)dy; (void)x; (void)max_value; (void)p;
     return ((x <= 0.0f) ? 0.0f : ((x >= max_value) ? 0.0f : dy));
 }
 FA_INLINE float fa__clipped_relu_bwdy_f32(float dy, float y, const float *p) {
     const float max_value = p[0];
-    (void)dy; (void)y; (void)p;
+    (void)dy; (void)y; (void)max_value; (void)p;
     return ((y <= 0.0f) ? 0.0f : ((y >= max_value) ? 0.0f : dy));
 }
 FA_INLINE double fa__clipped_relu_fwd_f64(double x, const double *p) {
     const double max_value = p[0];
-    (void)x; (void)p;
+    (void)x; (void)max_value; (void)p;
     return ((x <= 0.0) ? 0.0 : ((x >= max_value) ? max_value : x));
 }
 FA_INLINE double fa__clipped_relu_bwd_f64(double dy, double x, const double *p) {
     const double max_value = p[0];
-    (void)dy; (void)x; (void)p;
+    (void)dy; (void)x; (void)max_value; (void)p;
     return ((x <= 0.0) ? 0.0 : ((x >= max_value) ? 0.0 : dy));
 }
 FA_INLINE double fa__clipped_relu_bwdy_f64(double dy, double y, const double *p) {
     const double max_value = p[0];
-    (void)dy; (void)y; (void)p;
+    (void)dy; (void)y; (void)max_value; (void)p;
     return ((y <= 0.0) ? 0.0 : ((y >= max_value) ? 0.0 : dy));
 }
 FA_INLINE int fa__clipped_relu_params_ok(const double *p) {
@@ -570,32 +570,32 @@ FA_INLINE int fa__clipped_relu_fromy_ok(const double *p) {
 /* ---- celu: f(x) = x if x > 0 else alpha * (exp(x / alpha) - 1) */
 FA_INLINE float fa__celu_fwd_f32(float x, const float *p) {
     const float alpha = p[0];
-    (void)x; (void)p;
+    (void)x; (void)alpha; (void)p;
     return ((x > 0.0f) ? x : (alpha * fa_expm1_f32((x / alpha))));
 }
 FA_INLINE float fa__celu_bwd_f32(float dy, float x, const float *p) {
     const float alpha = p[0];
-    (void)dy; (void)x; (void)p;
+    (void)dy; (void)x; (void)alpha; (void)p;
     return ((x > 0.0f) ? dy : (dy * fa_exp_f32((x / alpha))));
 }
 FA_INLINE float fa__celu_bwdy_f32(float dy, float y, const float *p) {
     const float alpha = p[0];
-    (void)dy; (void)y; (void)p;
+    (void)dy; (void)y; (void)alpha; (void)p;
     return ((y > 0.0f) ? dy : (dy * ((y / alpha) + 1.0f)));
 }
 FA_INLINE double fa__celu_fwd_f64(double x, const double *p) {
     const double alpha = p[0];
-    (void)x; (void)p;
+    (void)x; (void)alpha; (void)p;
     return ((x > 0.0) ? x : (alpha * fa_expm1_f64((x / alpha))));
 }
 FA_INLINE double fa__celu_bwd_f64(double dy, double x, const double *p) {
     const double alpha = p[0];
-    (void)dy; (void)x; (void)p;
+    (void)dy; (void)x; (void)alpha; (void)p;
     return ((x > 0.0) ? dy : (dy * fa_exp_f64((x / alpha))));
 }
 FA_INLINE double fa__celu_bwdy_f64(double dy, double y, const double *p) {
     const double alpha = p[0];
-    (void)dy; (void)y; (void)p;
+    (void)dy; (void)y; (void)alpha; (void)p;
     return ((y > 0.0) ? dy : (dy * ((y / alpha) + 1.0)));
 }
 FA_INLINE int fa__celu_params_ok(const double *p) {
@@ -611,25 +611,25 @@ FA_INLINE int fa__celu_fromy_ok(const double *p) {
 FA_INLINE float fa__threshold_fwd_f32(float x, const float *p) {
     const float threshold = p[0];
     const float value = p[1];
-    (void)x; (void)p;
+    (void)x; (void)threshold; (void)value; (void)p;
     return ((x <= threshold) ? value : x);
 }
 FA_INLINE float fa__threshold_bwd_f32(float dy, float x, const float *p) {
     const float threshold = p[0];
     const float value = p[1];
-    (void)dy; (void)x; (void)p;
+    (void)dy; (void)x; (void)threshold; (void)value; (void)p;
     return ((x <= threshold) ? 0.0f : dy);
 }
 FA_INLINE double fa__threshold_fwd_f64(double x, const double *p) {
     const double threshold = p[0];
     const double value = p[1];
-    (void)x; (void)p;
+    (void)x; (void)threshold; (void)value; (void)p;
     return ((x <= threshold) ? value : x);
 }
 FA_INLINE double fa__threshold_bwd_f64(double dy, double x, const double *p) {
     const double threshold = p[0];
     const double value = p[1];
-    (void)dy; (void)x; (void)p;
+    (void)dy; (void)x; (void)threshold; (void)value; (void)p;
     return ((x <= threshold) ? 0.0 : dy);
 }
 FA_INLINE int fa__threshold_params_ok(const double *p) {
@@ -862,22 +862,22 @@ FA_INLINE int fa__tanhshrink_params_ok(const double *p) {
 /* ---- hardshrink: f(x) = x if |x| > lambd else 0 */
 FA_INLINE float fa__hardshrink_fwd_f32(float x, const float *p) {
     const float lambd = p[0];
-    (void)x; (void)p;
+    (void)x; (void)lambd; (void)p;
     return (((x >= (-lambd)) & (x <= lambd)) ? 0.0f : x);
 }
 FA_INLINE float fa__hardshrink_bwd_f32(float dy, float x, const float *p) {
     const float lambd = p[0];
-    (void)dy; (void)x; (void)p;
+    (void)dy; (void)x; (void)lambd; (void)p;
     return (((x >= (-lambd)) & (x <= lambd)) ? 0.0f : dy);
 }
 FA_INLINE double fa__hardshrink_fwd_f64(double x, const double *p) {
     const double lambd = p[0];
-    (void)x; (void)p;
+    (void)x; (void)lambd; (void)p;
     return (((x >= (-lambd)) & (x <= lambd)) ? 0.0 : x);
 }
 FA_INLINE double fa__hardshrink_bwd_f64(double dy, double x, const double *p) {
     const double lambd = p[0];
-    (void)dy; (void)x; (void)p;
+    (void)dy; (void)x; (void)lambd; (void)p;
     return (((x >= (-lambd)) & (x <= lambd)) ? 0.0 : dy);
 }
 FA_INLINE int fa__hardshrink_params_ok(const double *p) {
@@ -888,22 +888,22 @@ FA_INLINE int fa__hardshrink_params_ok(const double *p) {
 /* ---- softshrink: f(x) = x - lambd if x > lambd, x + lambd if x < -lambd, else 0 */
 FA_INLINE float fa__softshrink_fwd_f32(float x, const float *p) {
     const float lambd = p[0];
-    (void)x; (void)p;
+    (void)x; (void)lambd; (void)p;
     return (((x >= (-lambd)) & (x <= lambd)) ? 0.0f : ((x > lambd) ? (x - lambd) : (x + lambd)));
 }
 FA_INLINE float fa__softshrink_bwd_f32(float dy, float x, const float *p) {
     const float lambd = p[0];
-    (void)dy; (void)x; (void)p;
+    (void)dy; (void)x; (void)lambd; (void)p;
     return (((x >= (-lambd)) & (x <= lambd)) ? 0.0f : dy);
 }
 FA_INLINE double fa__softshrink_fwd_f64(double x, const double *p) {
     const double lambd = p[0];
-    (void)x; (void)p;
+    (void)x; (void)lambd; (void)p;
     return (((x >= (-lambd)) & (x <= lambd)) ? 0.0 : ((x > lambd) ? (x - lambd) : (x + lambd)));
 }
 FA_INLINE double fa__softshrink_bwd_f64(double dy, double x, const double *p) {
     const double lambd = p[0];
-    (void)dy; (void)x; (void)p;
+    (void)dy; (void)x; (void)lambd; (void)p;
     return (((x >= (-lambd)) & (x <= lambd)) ? 0.0 : dy);
 }
 FA_INLINE int fa__softshrink_params_ok(const double *p) {
@@ -914,28 +914,28 @@ FA_INLINE int fa__softshrink_params_ok(const double *p) {
 /* ---- squareplus: f(x) = (x + sqrt(x^2 + b)) / 2 */
 FA_INLINE float fa__squareplus_fwd_f32(float x, const float *p) {
     const float b = p[0];
-    (void)x; (void)p;
+    (void)x; (void)b; (void)p;
     const float a = fabsf(x);
     const float q = ((a > 1e18f) ? a : sqrtf(((x * x) + b)));
     return ((x >= 0.0f) ? ((x * 0.5f) + (q * 0.5f)) : (b / (2.0f * (q - x))));
 }
 FA_INLINE float fa__squareplus_bwd_f32(float dy, float x, const float *p) {
     const float b = p[0];
-    (void)dy; (void)x; (void)p;
+    (void)dy; (void)x; (void)b; (void)p;
     const float a = fabsf(x);
     const float q = ((a > 1e18f) ? a : sqrtf(((x * x) + b)));
     return (dy * ((x >= 0.0f) ? ((a > 1e18f) ? 1.0f : ((1.0f + (x / q)) / 2.0f)) : (b / ((2.0f * q) * (q - x)))));
 }
 FA_INLINE double fa__squareplus_fwd_f64(double x, const double *p) {
     const double b = p[0];
-    (void)x; (void)p;
+    (void)x; (void)b; (void)p;
     const double a = fabs(x);
     const double q = ((a > 1e18) ? a : sqrt(((x * x) + b)));
     return ((x >= 0.0) ? ((x * 0.5) + (q * 0.5)) : (b / (2.0 * (q - x))));
 }
 FA_INLINE double fa__squareplus_bwd_f64(double dy, double x, const double *p) {
     const double b = p[0];
-    (void)dy; (void)x; (void)p;
+    (void)dy; (void)x; (void)b; (void)p;
     const double a = fabs(x);
     const double q = ((a > 1e18) ? a : sqrt(((x * x) + b)));
     return (dy * ((x >= 0.0) ? ((a > 1e18) ? 1.0 : ((1.0 + (x / q)) / 2.0)) : (b / ((2.0 * q) * (q - x)))));
@@ -987,6 +987,188 @@ FA_INLINE double fa__squared_relu_bwd_f64(double dy, double x, const double *p) 
 FA_INLINE int fa__squared_relu_params_ok(const double *p) {
     (void)p;
     return 1;
+}
+
+/* ---- glu: f(a, b) = a * sigmoid(b) */
+FA_INLINE float fa__glu_fwd_f32(float a, float b, const float *p) {
+    (void)a; (void)b; (void)p;
+    return (a * fa__sigmoid_fwd_f32(b, p));
+}
+FA_INLINE float fa__glu_bwda_f32(float dy, float a, float b, const float *p) {
+    (void)a; (void)b; (void)dy; (void)p;
+    return (dy * fa__sigmoid_fwd_f32(b, p));
+}
+FA_INLINE float fa__glu_bwdb_f32(float dy, float a, float b, const float *p) {
+    (void)a; (void)b; (void)dy; (void)p;
+    return ((dy * a) * fa__sigmoid_bwd_f32(1.0f, b, p));
+}
+FA_INLINE double fa__glu_fwd_f64(double a, double b, const double *p) {
+    (void)a; (void)b; (void)p;
+    return (a * fa__sigmoid_fwd_f64(b, p));
+}
+FA_INLINE double fa__glu_bwda_f64(double dy, double a, double b, const double *p) {
+    (void)a; (void)b; (void)dy; (void)p;
+    return (dy * fa__sigmoid_fwd_f64(b, p));
+}
+FA_INLINE double fa__glu_bwdb_f64(double dy, double a, double b, const double *p) {
+    (void)a; (void)b; (void)dy; (void)p;
+    return ((dy * a) * fa__sigmoid_bwd_f64(1.0, b, p));
+}
+FA_INLINE int fa__glu_params_ok(const double *p) {
+    (void)p;
+    return 1;
+}
+
+/* ---- geglu_tanh: f(a, b) = gelu_tanh(a) * b */
+FA_INLINE float fa__geglu_tanh_fwd_f32(float a, float b, const float *p) {
+    (void)a; (void)b; (void)p;
+    return (fa__gelu_tanh_fwd_f32(a, p) * b);
+}
+FA_INLINE float fa__geglu_tanh_bwda_f32(float dy, float a, float b, const float *p) {
+    (void)a; (void)b; (void)dy; (void)p;
+    return ((dy * b) * fa__gelu_tanh_bwd_f32(1.0f, a, p));
+}
+FA_INLINE float fa__geglu_tanh_bwdb_f32(float dy, float a, float b, const float *p) {
+    (void)a; (void)b; (void)dy; (void)p;
+    return (dy * fa__gelu_tanh_fwd_f32(a, p));
+}
+FA_INLINE double fa__geglu_tanh_fwd_f64(double a, double b, const double *p) {
+    (void)a; (void)b; (void)p;
+    return (fa__gelu_tanh_fwd_f64(a, p) * b);
+}
+FA_INLINE double fa__geglu_tanh_bwda_f64(double dy, double a, double b, const double *p) {
+    (void)a; (void)b; (void)dy; (void)p;
+    return ((dy * b) * fa__gelu_tanh_bwd_f64(1.0, a, p));
+}
+FA_INLINE double fa__geglu_tanh_bwdb_f64(double dy, double a, double b, const double *p) {
+    (void)a; (void)b; (void)dy; (void)p;
+    return (dy * fa__gelu_tanh_fwd_f64(a, p));
+}
+FA_INLINE int fa__geglu_tanh_params_ok(const double *p) {
+    (void)p;
+    return 1;
+}
+
+/* ---- reglu: f(a, b) = relu(a) * b */
+FA_INLINE float fa__reglu_fwd_f32(float a, float b, const float *p) {
+    (void)a; (void)b; (void)p;
+    return (fa__relu_fwd_f32(a, p) * b);
+}
+FA_INLINE float fa__reglu_bwda_f32(float dy, float a, float b, const float *p) {
+    (void)a; (void)b; (void)dy; (void)p;
+    return ((a <= 0.0f) ? 0.0f : (dy * b));
+}
+FA_INLINE float fa__reglu_bwdb_f32(float dy, float a, float b, const float *p) {
+    (void)a; (void)b; (void)dy; (void)p;
+    return (dy * fa__relu_fwd_f32(a, p));
+}
+FA_INLINE double fa__reglu_fwd_f64(double a, double b, const double *p) {
+    (void)a; (void)b; (void)p;
+    return (fa__relu_fwd_f64(a, p) * b);
+}
+FA_INLINE double fa__reglu_bwda_f64(double dy, double a, double b, const double *p) {
+    (void)a; (void)b; (void)dy; (void)p;
+    return ((a <= 0.0) ? 0.0 : (dy * b));
+}
+FA_INLINE double fa__reglu_bwdb_f64(double dy, double a, double b, const double *p) {
+    (void)a; (void)b; (void)dy; (void)p;
+    return (dy * fa__relu_fwd_f64(a, p));
+}
+FA_INLINE int fa__reglu_params_ok(const double *p) {
+    (void)p;
+    return 1;
+}
+
+/* ---- swiglu: f(a, b) = silu(a) * b */
+FA_INLINE float fa__swiglu_fwd_f32(float a, float b, const float *p) {
+    (void)a; (void)b; (void)p;
+    return (fa__silu_fwd_f32(a, p) * b);
+}
+FA_INLINE float fa__swiglu_bwda_f32(float dy, float a, float b, const float *p) {
+    (void)a; (void)b; (void)dy; (void)p;
+    return ((dy * b) * fa__silu_bwd_f32(1.0f, a, p));
+}
+FA_INLINE float fa__swiglu_bwdb_f32(float dy, float a, float b, const float *p) {
+    (void)a; (void)b; (void)dy; (void)p;
+    return (dy * fa__silu_fwd_f32(a, p));
+}
+FA_INLINE double fa__swiglu_fwd_f64(double a, double b, const double *p) {
+    (void)a; (void)b; (void)p;
+    return (fa__silu_fwd_f64(a, p) * b);
+}
+FA_INLINE double fa__swiglu_bwda_f64(double dy, double a, double b, const double *p) {
+    (void)a; (void)b; (void)dy; (void)p;
+    return ((dy * b) * fa__silu_bwd_f64(1.0, a, p));
+}
+FA_INLINE double fa__swiglu_bwdb_f64(double dy, double a, double b, const double *p) {
+    (void)a; (void)b; (void)dy; (void)p;
+    return (dy * fa__silu_fwd_f64(a, p));
+}
+FA_INLINE int fa__swiglu_params_ok(const double *p) {
+    (void)p;
+    return 1;
+}
+
+/* ---- clamped_swiglu: f(a, b) = a' * sigmoid(alpha * a') * (b' + 1), a' = min(a, limit), b' = clip(b, -limit, limit) */
+FA_INLINE float fa__clamped_swiglu_fwd_f32(float a, float b, const float *p) {
+    const float limit = p[0];
+    const float alpha = p[1];
+    (void)a; (void)b; (void)limit; (void)alpha; (void)p;
+    const float ac = ((a > limit) ? limit : a);
+    const float bc = ((b > limit) ? limit : ((b < (-limit)) ? (-limit) : b));
+    return ((ac * fa__sigmoid_fwd_f32((alpha * ac), p)) * (bc + 1.0f));
+}
+FA_INLINE float fa__clamped_swiglu_bwda_f32(float dy, float a, float b, const float *p) {
+    const float limit = p[0];
+    const float alpha = p[1];
+    (void)a; (void)b; (void)dy; (void)limit; (void)alpha; (void)p;
+    const float ac = ((a > limit) ? limit : a);
+    const float bc = ((b > limit) ? limit : ((b < (-limit)) ? (-limit) : b));
+    const float t = (alpha * ac);
+    const float e = fa_exp_f32((-fabsf(t)));
+    const float r = (1.0f / (1.0f + e));
+    const float s = ((t >= 0.0f) ? r : (e * r));
+    const float g = ((fabsf(ac) >= 1e10f) ? ((ac > 0.0f) ? 1.0f : 0.0f) : (s + (t * ((e * r) * r))));
+    return ((a >= limit) ? 0.0f : ((dy * g) * (bc + 1.0f)));
+}
+FA_INLINE float fa__clamped_swiglu_bwdb_f32(float dy, float a, float b, const float *p) {
+    const float limit = p[0];
+    const float alpha = p[1];
+    (void)a; (void)b; (void)dy; (void)limit; (void)alpha; (void)p;
+    const float ac = ((a > limit) ? limit : a);
+    return (((b >= limit) | (b <= (-limit))) ? 0.0f : ((dy * ac) * fa__sigmoid_fwd_f32((alpha * ac), p)));
+}
+FA_INLINE double fa__clamped_swiglu_fwd_f64(double a, double b, const double *p) {
+    const double limit = p[0];
+    const double alpha = p[1];
+    (void)a; (void)b; (void)limit; (void)alpha; (void)p;
+    const double ac = ((a > limit) ? limit : a);
+    const double bc = ((b > limit) ? limit : ((b < (-limit)) ? (-limit) : b));
+    return ((ac * fa__sigmoid_fwd_f64((alpha * ac), p)) * (bc + 1.0));
+}
+FA_INLINE double fa__clamped_swiglu_bwda_f64(double dy, double a, double b, const double *p) {
+    const double limit = p[0];
+    const double alpha = p[1];
+    (void)a; (void)b; (void)dy; (void)limit; (void)alpha; (void)p;
+    const double ac = ((a > limit) ? limit : a);
+    const double bc = ((b > limit) ? limit : ((b < (-limit)) ? (-limit) : b));
+    const double t = (alpha * ac);
+    const double e = fa_exp_f64((-fabs(t)));
+    const double r = (1.0 / (1.0 + e));
+    const double s = ((t >= 0.0) ? r : (e * r));
+    const double g = ((fabs(ac) >= 1e10) ? ((ac > 0.0) ? 1.0 : 0.0) : (s + (t * ((e * r) * r))));
+    return ((a >= limit) ? 0.0 : ((dy * g) * (bc + 1.0)));
+}
+FA_INLINE double fa__clamped_swiglu_bwdb_f64(double dy, double a, double b, const double *p) {
+    const double limit = p[0];
+    const double alpha = p[1];
+    (void)a; (void)b; (void)dy; (void)limit; (void)alpha; (void)p;
+    const double ac = ((a > limit) ? limit : a);
+    return (((b >= limit) | (b <= (-limit))) ? 0.0 : ((dy * ac) * fa__sigmoid_fwd_f64((alpha * ac), p)));
+}
+FA_INLINE int fa__clamped_swiglu_params_ok(const double *p) {
+    (void)p;
+    return p[0] == p[0] && p[1] == p[1] && (p[0] > 0.0);
 }
 
 #endif

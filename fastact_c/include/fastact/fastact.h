@@ -42,6 +42,14 @@
  *                                  const T *dy, const T *x, const T *w,
  *                                  T *dx, T *dw);   (dw: channels sums)
  *
+ * Gated activations (GLU family: glu, reglu, swiglu, ...) take the two halves a, b of
+ * the input (split by the caller along its axis):
+ *
+ *   fa_status fa_NAME_forward_SFX(size_t n, const T *a, const T *b, T *y, const fa_params *p);
+ *   fa_status fa_NAME_backward_SFX(size_t n, const T *dy, const T *a, const T *b,
+ *                                  T *da, T *db, const fa_params *p);
+ *   (and _strided variants with a stride after every pointer)
+ *
  * Aliasing: an output may be the very same array as an input (in place);
  * partial overlap is undefined.
  *
@@ -99,6 +107,7 @@ typedef enum fa_activation {
 #define FA_ELTWISE(name, NAME, id, nparams, from_y) FA_##NAME = id,
 #define FA_ROWWISE(name, NAME, id, nparams, from_y) FA_##NAME = id,
 #define FA_CHANNELWISE(name, NAME, id, nparams, from_y) FA_##NAME = id,
+#define FA_GATED(name, NAME, id, nparams, from_y) FA_##NAME = id,
 #include "fastact/activations.def"
     FA_ACTIVATION_COUNT
 } fa_activation;
@@ -114,7 +123,12 @@ typedef struct fa_params {
     double v[FA_MAX_PARAMS];
 } fa_params;
 
-typedef enum fa_kind { FA_KIND_ELTWISE = 0, FA_KIND_ROWWISE = 1, FA_KIND_CHANNELWISE = 2 } fa_kind;
+typedef enum fa_kind {
+    FA_KIND_ELTWISE = 0,
+    FA_KIND_ROWWISE = 1,
+    FA_KIND_CHANNELWISE = 2,
+    FA_KIND_GATED = 3
+} fa_kind;
 
 /* ---- library information ------------------------------------------------ */
 FA_API const char *fa_version(void);                 /* "0.1.0" */
@@ -156,6 +170,15 @@ FA_API fa_status fa_channelwise_backward(fa_activation act, fa_dtype dtype, size
                                          size_t channels, size_t inner, const void *dy,
                                          const void *x, const void *w, void *dx, void *dw);
 
+/* Gated (GLU family): y = f(a, b) elementwise over the two halves; backward gives da and db. */
+FA_API fa_status fa_gated_forward(fa_activation act, fa_dtype dtype, size_t n, const void *a,
+                                  ptrdiff_t inca, const void *b, ptrdiff_t incb, void *y,
+                                  ptrdiff_t incy, const fa_params *p);
+FA_API fa_status fa_gated_backward(fa_activation act, fa_dtype dtype, size_t n, const void *dy,
+                                   ptrdiff_t incdy, const void *a, ptrdiff_t inca, const void *b,
+                                   ptrdiff_t incb, void *da, ptrdiff_t incda, void *db,
+                                   ptrdiff_t incdb, const fa_params *p);
+
 /* ---- typed entry points, one set per activation ------------------------------ */
 #define FA_DECLARE_ELTWISE_(name, SFX, T)                                                    \
     FA_API fa_status fa_##name##_forward_##SFX(size_t n, const T *x, T *y, const fa_params *p); \
@@ -180,8 +203,22 @@ FA_API fa_status fa_channelwise_backward(fa_activation act, fa_dtype dtype, size
                                                const T *dy, const T *x, const T *w, T *dx,    \
                                                T *dw);
 
+#define FA_DECLARE_GATED_(name, SFX, T)                                                      \
+    FA_API fa_status fa_##name##_forward_##SFX(size_t n, const T *a, const T *b, T *y,         \
+                                              const fa_params *p);                            \
+    FA_API fa_status fa_##name##_backward_##SFX(size_t n, const T *dy, const T *a, const T *b, \
+                                               T *da, T *db, const fa_params *p);             \
+    FA_API fa_status fa_##name##_forward_strided_##SFX(size_t n, const T *a, ptrdiff_t inca,   \
+                                                      const T *b, ptrdiff_t incb, T *y,       \
+                                                      ptrdiff_t incy, const fa_params *p);    \
+    FA_API fa_status fa_##name##_backward_strided_##SFX(                                     \
+        size_t n, const T *dy, ptrdiff_t incdy, const T *a, ptrdiff_t inca, const T *b,       \
+        ptrdiff_t incb, T *da, ptrdiff_t incda, T *db, ptrdiff_t incdb, const fa_params *p);
+
 #define FA_ELTWISE(name, NAME, id, nparams, from_y) \
     FA_DECLARE_ELTWISE_(name, f32, float) FA_DECLARE_ELTWISE_(name, f64, double)
+#define FA_GATED(name, NAME, id, nparams, from_y) \
+    FA_DECLARE_GATED_(name, f32, float) FA_DECLARE_GATED_(name, f64, double)
 #define FA_ROWWISE(name, NAME, id, nparams, from_y) \
     FA_DECLARE_ROWWISE_(name, f32, float) FA_DECLARE_ROWWISE_(name, f64, double)
 #define FA_CHANNELWISE(name, NAME, id, nparams, from_y) \
