@@ -507,7 +507,7 @@ dy * where(x >= 0, where(a > 1e18, 1, (1 + x / q) / 2), b / (2 * q * (q - x)))
         forward="gelu_tanh(a) * b",
         backward="dy * b * d_gelu_tanh(a)",
         backward_b="dy * gelu_tanh(a)",
-        ulp=(2, 10), ulp_backward=(3, 10),
+        ulp=(1, 10), ulp_backward=(3, 10), wide=True, ulp_cond=True,
     ),
     Activation(
         "reglu", "gated", "ReGLU.",
@@ -552,7 +552,7 @@ where(b >= limit or b <= -limit, 0, dy * ac * sigmoid(alpha * ac))
 """,
         params=(Param("limit", 7.0, "clamp bound", check="limit > 0"),
                 Param("alpha", 1.702, "sigmoid sharpness")),
-        ulp=(4, 4), ulp_backward=(8, 8),
+        ulp=(1, 4), ulp_backward=(8, 8), wide=True, ulp_cond=True,
         notes="Halves [gate, linear] as the rest of the GLU family (GPT-OSS interleaves them).",
     ),
 )

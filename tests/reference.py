@@ -230,3 +230,35 @@ def _ulp_error(got, ref, dtype):
             out[fin] = np.abs(got[fin].astype(np.float64) - refo[fin].astype(np.float64)) / spacing
     out[fin & ~np.isfinite(got)] = np.inf
     return out
+
+
+# GLU family: name -> (f(a, b), df/da, df/db), params rounded to the dtype by the caller
+def _silu(x, m):
+    return x * _logistic(x, m)
+
+
+def _d_silu(x, m):
+    s = _logistic(x, m)
+    return s * (1 + x * (1 - s))
+
+
+def _cswiglu(a, b, m, limit, alpha):
+    ac = m.where(a > limit, limit, a)
+    bc = m.where(b > limit, limit, m.where(b < -limit, -limit, b))
+    s = _logistic(alpha * ac, m)
+    return ac * s * (bc + 1), m.where(a >= limit, 0, (s + alpha * ac * s * (1 - s)) * (bc + 1)), \
+        m.where((b >= limit) | (b <= -limit), 0, ac * s)
+
+
+GATED_REFS = {
+    "glu": (lambda a, b, m: a * _logistic(b, m), lambda a, b, m: _logistic(b, m),
+            lambda a, b, m: a * _logistic(b, m) * (1 - _logistic(b, m))),
+    "geglu_tanh": (lambda a, b, m: _gelu_tanh(a, m) * b, lambda a, b, m: b * _gelu_tanh_grad(a, m),
+                   lambda a, b, m: _gelu_tanh(a, m)),
+    "reglu": (lambda a, b, m: m.where(a > 0, a, 0) * b, lambda a, b, m: m.where(a > 0, b, 0),
+              lambda a, b, m: m.where(a > 0, a, 0)),
+    "swiglu": (lambda a, b, m: _silu(a, m) * b, lambda a, b, m: b * _d_silu(a, m), lambda a, b, m: _silu(a, m)),
+    "clamped_swiglu": (lambda a, b, m, limit, alpha: _cswiglu(a, b, m, limit, alpha)[0],
+                       lambda a, b, m, limit, alpha: _cswiglu(a, b, m, limit, alpha)[1],
+                       lambda a, b, m, limit, alpha: _cswiglu(a, b, m, limit, alpha)[2]),
+}

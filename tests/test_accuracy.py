@@ -12,7 +12,7 @@ import fastact
 from fastact._registry import ACTIVATIONS, BY_NAME
 
 from .accuracy import ELTWISE, inputs, measure_backward, measure_forward, random_values
-from .reference import MP, NP, log_softmax_rows, softmax_rows, ulp_error
+from .reference import GATED_REFS, MP, NP, log_softmax_rows, softmax_rows, ulp_error
 
 DTYPES = [np.float32, np.float64]
 ids = [a.name for a in ELTWISE]
@@ -198,3 +198,45 @@ def test_inputs_cover_special_values():
     x = inputs(np.float32, BY_NAME["softplus"], 1000)
     for v in (0.0, np.inf, -np.inf, np.finfo(np.float32).smallest_subnormal, 20.0, 1e30):
         assert v in x
+
+
+# ---- GLU family --------------------------------------------------------------------
+
+GATED = [a for a in ACTIVATIONS if a.kind == "gated"]
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("spec", GATED, ids=[a.name for a in GATED])
+def test_gated_against_reference(spec, dtype):
+    """Forward in ULP of the reference; da, db within bound ULPs of the larger of
+    |d| and |dy| * max(1, |a|, |b|) / 4 (products of two derivatives cancel near roots)."""
+    n = 20_000 if dtype == np.float32 else 1_500
+    rng = np.random.default_rng(11)
+    a = np.concatenate([rng.uniform(-20, 20, n), rng.standard_normal(n) * 2]).astype(dtype)
+    b = np.concatenate([rng.standard_normal(n) * 2, rng.uniform(-20, 20, n)]).astype(dtype)
+    x = np.concatenate([a, b])
+    dy = rng.uniform(-2, 2, a.shape).astype(dtype)
+    m = NP if dtype == np.float32 else MP
+    prm = {k: m.num(dtype(v)) for k, v in spec.defaults.items()}
+    fr, far, fbr = GATED_REFS[spec.name]
+    am, bm = m.arr(a), m.arr(b)
+    with np.errstate(all="ignore"):
+        ref = fr(am, bm, m, **prm)
+        refs = (far(am, bm, m, **prm) * m.arr(dy), fbr(am, bm, m, **prm) * m.arr(dy))
+    f, df = getattr(fastact, spec.name), getattr(fastact, spec.name + "_backward")
+    err = ulp_error(f(x), ref, dtype)
+    if spec.ulp_cond:  # allow 2 * the condition number |a f_a / f| (see tests/accuracy.py)
+        with np.errstate(all="ignore"):
+            af, bf = a.astype(np.float64), b.astype(np.float64)
+            pf = {k: float(dtype(v)) for k, v in spec.defaults.items()}
+            cond = np.abs(af * far(af, bf, NP, **pf) / fr(af, bf, NP, **pf))
+        err = err - 2 * np.where(np.isfinite(cond), cond, 0)
+    assert err.max() <= _bound(spec.ulp, dtype), f"{spec.name}: {err.max():.2f} ULP at a={a[err.argmax()]}"
+    dx = df(dy, x)
+    eps = np.finfo(dtype).eps
+    scale = np.abs(dy).astype(np.float64) * np.maximum(1, np.maximum(np.abs(a), np.abs(b))) / 4
+    for got, r in zip((dx[:len(a)], dx[len(a):]), refs, strict=True):
+        r = np.array([float(v) for v in r])
+        tol = _bound(spec.ulp_backward, dtype) * eps * np.maximum(np.abs(r), scale) + np.finfo(dtype).tiny
+        bad = np.abs(got - r) > tol
+        assert not bad.any(), f"{spec.name}': at a={a[bad][:3]}, b={b[bad][:3]}: {got[bad][:3]} vs {r[bad][:3]}"

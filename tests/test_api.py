@@ -8,8 +8,9 @@ import pytest
 import fastact
 from fastact._registry import ACTIVATIONS, BY_NAME
 
-NAMES = [a.name for a in ACTIVATIONS]
-SIMPLE = [a.name for a in ACTIVATIONS if a.kind != "channelwise"]
+NAMES = [a.name for a in ACTIVATIONS if a.kind != "gated"]  # output shape = input shape
+SIMPLE = [a.name for a in ACTIVATIONS if a.kind in ("eltwise", "rowwise")]
+GATED = [a.name for a in ACTIVATIONS if a.kind == "gated"]
 X = np.arange(-5, 6)
 
 
@@ -313,7 +314,7 @@ def test_no_floating_point_warnings(name):
 
 
 def test_available_and_get():
-    assert fastact.available() == NAMES
+    assert fastact.available() == [a.name for a in ACTIVATIONS]
     act = fastact.get("elu", alpha=0.5)
     x = np.array([-1.0, 1.0])
     np.testing.assert_array_equal(act(x), fastact.elu(x, alpha=0.5))
@@ -339,3 +340,43 @@ def test_docstrings_and_signatures(name):
         assert p.name in f.__doc__
     assert "out" in sig.parameters
     assert f.__name__ == name
+
+
+# ---- GLU family: x split in halves along axis ------------------------------------------------
+
+@pytest.mark.parametrize("name", GATED)
+def test_gated_shapes_axis_and_errors(name):
+    f, df = getattr(fastact, name), getattr(fastact, name + "_backward")
+    x = np.random.default_rng(5).standard_normal((3, 4, 6)).astype(np.float32)
+    y = f(x)
+    assert y.shape == (3, 4, 3) and y.dtype == np.float32
+    a, b = x[..., :3], x[..., 3:]
+    np.testing.assert_array_equal(y, f(np.concatenate([a, b], axis=-1)))
+    y1 = f(x, axis=1)
+    assert y1.shape == (3, 2, 6)
+    np.testing.assert_array_equal(y1, np.moveaxis(f(np.ascontiguousarray(np.moveaxis(x, 1, -1))), -1, 1))
+    dy = np.cos(y)
+    dx = df(dy, x)
+    assert dx.shape == x.shape and dx.dtype == np.float32
+    np.testing.assert_array_equal(df(dy, x[::-1].copy()[::-1]), dx)  # strided input
+    assert f(x.astype(np.float16)).dtype == np.float16
+    assert f(x.astype(np.int32)).dtype == np.float64
+    with pytest.raises(ValueError, match="odd length"):
+        f(np.ones((2, 5)))
+    with pytest.raises(ValueError, match="at least one dimension"):
+        f(1.0)
+    with pytest.raises(ValueError, match="dy has shape"):
+        df(np.ones((3, 4, 6)), x)
+    out = np.full((3, 4, 3), 7, np.float32)
+    with pytest.raises(ValueError, match="shape"):
+        f(x, out=np.empty((3, 4, 6), np.float32))
+    assert f(x, out=out) is out
+    np.testing.assert_array_equal(out, y)
+    x2 = x.copy()
+    assert df(dy, x2, out=x2) is x2  # in place over x
+    np.testing.assert_array_equal(x2, dx)
+    buf = np.zeros(12, np.float32)
+    with pytest.raises(ValueError, match="overlap"):
+        f(buf, out=buf[:6])
+    assert f(np.empty((0, 4))).shape == (0, 2)
+    assert df(np.empty((0, 2)), np.empty((0, 4))).shape == (0, 4)

@@ -328,8 +328,10 @@ def gen_python(reg) -> str:
            '"""', "",
            "import math", "", "import numpy as np", "",
            "if '__fastact_target__' not in globals():  # imported: the CPU build",
-           "    from numba import njit as jit", "",
-           "    from . import _numba_math as m", ""]
+           "    from numba import njit", "",
+           "    from . import _numba_math as m", "",
+           "    # no Python ZeroDivisionError checks: their branches stop vectorization",
+           "    jit = njit(error_model='numpy')", ""]
     out += [f"{mn} = m.{mn}" for mn in mnames if f"{mn}(" in body]
     out += ["T_f32, T_f64 = np.float32, np.float64"]
     for (hexval, ctype), cname in consts.items():

@@ -11,9 +11,12 @@ import math
 import numpy as np
 
 if '__fastact_target__' not in globals():  # imported: the CPU build
-    from numba import njit as jit
+    from numba import njit
 
     from . import _numba_math as m
+
+    # no Python ZeroDivisionError checks: their branches stop vectorization
+    jit = njit(error_model='numpy')
 
 exp_f32 = m.exp_f32
 exp_f64 = m.exp_f64
@@ -75,7 +78,6 @@ K47_f32 = np.float32(float.fromhex('0x1.bc16d60000000p+59'))  # 9.99999984306749
 K48_f32 = np.float32(float.fromhex('0x1.0000000000000p-1'))  # 0.5
 K49_f64 = np.float64(float.fromhex('0x1.bc16d674ec800p+59'))  # 1e+18
 K50_f64 = np.float64(float.fromhex('0x1.0000000000000p-1'))  # 0.5
-K51_f32 = np.float32(float.fromhex('0x1.2a05f20000000p+33'))  # 10000000000.0
 
 
 # ---- identity: f(x) = x
@@ -1020,21 +1022,6 @@ def glu_bwdb_f64(dy, a, b, p):
 
 # ---- geglu_tanh: f(a, b) = gelu_tanh(a) * b
 @jit
-def geglu_tanh_fwd_f32(a, b, p):
-    return (gelu_tanh_fwd_f32(a, p) * b)
-
-
-@jit
-def geglu_tanh_bwda_f32(dy, a, b, p):
-    return ((dy * b) * gelu_tanh_bwd_f32(K1_f32, a, p))
-
-
-@jit
-def geglu_tanh_bwdb_f32(dy, a, b, p):
-    return (dy * gelu_tanh_fwd_f32(a, p))
-
-
-@jit
 def geglu_tanh_fwd_f64(a, b, p):
     return (gelu_tanh_fwd_f64(a, p) * b)
 
@@ -1047,6 +1034,21 @@ def geglu_tanh_bwda_f64(dy, a, b, p):
 @jit
 def geglu_tanh_bwdb_f64(dy, a, b, p):
     return (dy * gelu_tanh_fwd_f64(a, p))
+
+
+@jit
+def geglu_tanh_fwd_f32(a, b, p):
+    return T_f32(geglu_tanh_fwd_f64(T_f64(a), T_f64(b), (T_f64(p[0]), T_f64(p[1]), T_f64(p[2]), T_f64(p[3]))))
+
+
+@jit
+def geglu_tanh_bwda_f32(dy, a, b, p):
+    return T_f32(geglu_tanh_bwda_f64(T_f64(dy), T_f64(a), T_f64(b), (T_f64(p[0]), T_f64(p[1]), T_f64(p[2]), T_f64(p[3]))))
+
+
+@jit
+def geglu_tanh_bwdb_f32(dy, a, b, p):
+    return T_f32(geglu_tanh_bwdb_f64(T_f64(dy), T_f64(a), T_f64(b), (T_f64(p[0]), T_f64(p[1]), T_f64(p[2]), T_f64(p[3]))))
 
 
 # ---- reglu: f(a, b) = relu(a) * b
@@ -1113,37 +1115,6 @@ def swiglu_bwdb_f64(dy, a, b, p):
 
 # ---- clamped_swiglu: f(a, b) = a' * sigmoid(alpha * a') * (b' + 1), a' = min(a, limit), b' = clip(b, -limit, limit)
 @jit
-def clamped_swiglu_fwd_f32(a, b, p):
-    limit = p[0]
-    alpha = p[1]
-    ac = (limit if (a > limit) else a)
-    bc = (limit if (b > limit) else ((-limit) if (b < (-limit)) else b))
-    return ((ac * sigmoid_fwd_f32((alpha * ac), p)) * (bc + K1_f32))
-
-
-@jit
-def clamped_swiglu_bwda_f32(dy, a, b, p):
-    limit = p[0]
-    alpha = p[1]
-    ac = (limit if (a > limit) else a)
-    bc = (limit if (b > limit) else ((-limit) if (b < (-limit)) else b))
-    t = (alpha * ac)
-    e = exp_f32((-abs(t)))
-    r = (K1_f32 / (K1_f32 + e))
-    s = (r if (t >= K0_f32) else (e * r))
-    g = ((K1_f32 if (ac > K0_f32) else K0_f32) if (abs(ac) >= K51_f32) else (s + (t * ((e * r) * r))))
-    return (K0_f32 if (a >= limit) else ((dy * g) * (bc + K1_f32)))
-
-
-@jit
-def clamped_swiglu_bwdb_f32(dy, a, b, p):
-    limit = p[0]
-    alpha = p[1]
-    ac = (limit if (a > limit) else a)
-    return (K0_f32 if ((b >= limit) | (b <= (-limit))) else ((dy * ac) * sigmoid_fwd_f32((alpha * ac), p)))
-
-
-@jit
 def clamped_swiglu_fwd_f64(a, b, p):
     limit = p[0]
     alpha = p[1]
@@ -1172,3 +1143,18 @@ def clamped_swiglu_bwdb_f64(dy, a, b, p):
     alpha = p[1]
     ac = (limit if (a > limit) else a)
     return (K2_f64 if ((b >= limit) | (b <= (-limit))) else ((dy * ac) * sigmoid_fwd_f64((alpha * ac), p)))
+
+
+@jit
+def clamped_swiglu_fwd_f32(a, b, p):
+    return T_f32(clamped_swiglu_fwd_f64(T_f64(a), T_f64(b), (T_f64(p[0]), T_f64(p[1]), T_f64(p[2]), T_f64(p[3]))))
+
+
+@jit
+def clamped_swiglu_bwda_f32(dy, a, b, p):
+    return T_f32(clamped_swiglu_bwda_f64(T_f64(dy), T_f64(a), T_f64(b), (T_f64(p[0]), T_f64(p[1]), T_f64(p[2]), T_f64(p[3]))))
+
+
+@jit
+def clamped_swiglu_bwdb_f32(dy, a, b, p):
+    return T_f32(clamped_swiglu_bwdb_f64(T_f64(dy), T_f64(a), T_f64(b), (T_f64(p[0]), T_f64(p[1]), T_f64(p[2]), T_f64(p[3]))))

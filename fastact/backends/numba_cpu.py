@@ -68,7 +68,7 @@ from numba import njit, prange
 from fastact.backends._numba_math import exp_f64
 from fastact.backends._scalar_gen import {imports}
 
-JIT = dict(parallel=True, nogil=True, cache=True)
+JIT = dict(parallel=True, nogil=True, cache=True, error_model="numpy")
 """
 
 _TEMPLATES = {

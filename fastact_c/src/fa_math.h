@@ -337,6 +337,261 @@ FA_INLINE float fa_log1p_f32(float x) { return (float)fa_log1p_f64((double)x); }
 FA_INLINE float fa_log_f32(float x)   { return (float)fa_log_f64((double)x); }
 FA_INLINE float fa_tanh_f32(float x)  { return (float)fa_tanh_f64((double)x); }
 
+
+/* ------------------------------------------------------------------------ */
+/* erf, erfc, normal cdf and density                                        */
+/* ------------------------------------------------------------------------ */
+
+/* fa_erf_f64, fa_erfc_f64, fa_ncdf_f64 (standard normal CDF Phi) and
+ * fa_npdf_f64 (its density phi), with float versions; what exact GELU needs:
+ * gelu(x) = x Phi(x), gelu'(x) = Phi(x) + x phi(x).  Same constraints as
+ * above (branch-free, table-free, no libm, vectorizable at -march=x86-64,
+ * x86-64-v3 and x86-64-v4 with -fno-trapping-math).
+ * Accuracy, measured against mpmath (50 digits) on >= 2.1e5 inputs per
+ * function (uniform [-1,1], [-6,6], [-40,40], log-uniform 1e-320..1e-4 and
+ * 1e-4..40, the underflow ranges, interval ends, specials) plus ~3e5
+ * focused inputs: max error 0.96 (erf), 0.95 (erfc), 1.02 (ncdf),
+ * 0.75 (npdf) ulp; erfc and ncdf are relatively accurate down to their
+ * underflow (erfc: x ~= 27.226, ncdf: x ~= -38.485, npdf: |x| ~= 38.580),
+ * subnormal results within 1 subnormal ulp.  Identical bits at -O0/-O3,
+ * with and without -march (with -ffp-contract=off; with FMA contraction the
+ * results change in the last bit only, max error about 1 ulp).  The float
+ * versions were correctly rounded on all ~8.6e5 float inputs tested.
+ *
+ * Building blocks: exact splitting by masking (fa_i_hi26), Dekker products
+ * and Fast2Sum/2Sum, e^-(X + Xl) in the form 2^n (1 + r + T) (fa_i_expneg)
+ * so that a product with it rounds once (fa_i_mul_exp). */
+
+/* v with the low 27 bits of the significand cleared: hi = fa_i_hi26(v) has at
+ * most 26 significant bits and v - hi is exact with at most 27, so products
+ * of two such high parts, or of a high and a low part, are exact.  Unlike
+ * Veltkamp's split (c*v - (c*v - v)) it stays exact if the compiler
+ * contracts a*b + c into an FMA. */
+FA_INLINE double fa_i_hi26(double v)
+{
+    return fa_i_u2d(fa_i_d2u(v) & UINT64_C(0xfffffffff8000000));
+}
+
+/* e^-(X + Xl) = 2^n * (1 + r + *T) for 0 <= X < 2^20 and |Xl| < 2^-12 (or
+ * NaN): returns r (|r| < 0.347), stores T (|T| < 0.068) and n (integral
+ * double).  X - n*ln2_hi is exact and the rounding error of the reduced
+ * argument is carried along as in fa_i_expm1_dd, so r + T = expm1 of the
+ * reduced argument with an absolute error of about 2^-58.  Keeping r and T
+ * apart lets the caller form m*(1 + r + T) with an exact m*r. */
+FA_INLINE double fa_i_expneg(double X, double Xl, double *T, double *n)
+{
+    const double k = fa_i_round(-X * FA_I_INV_LN2);
+    const double rh = -X - k * FA_I_LN2_HI;             /* exact */
+    const double rl = k * FA_I_LN2_LO + Xl;
+    const double r = rh - rl;
+    const double c = (rh - r) - rl;                     /* rounding error of r */
+    *T = fa_i_expm1_tail(r) + (c + c * r);
+    *n = k;
+    return r;
+}
+
+/* (mh + ml) * (1 + r + T) rounded once, for |ml| < 2^-50 |mh|, |r| < 0.35,
+ * |T| < 0.07: mh*r is formed exactly (Dekker, high parts by masking) and
+ * added to mh with Fast2Sum. */
+FA_INLINE double fa_i_mul_exp(double mh, double ml, double r, double T)
+{
+    const double m1 = fa_i_hi26(mh), m2 = mh - m1;
+    const double r1 = fa_i_hi26(r), r2 = r - r1;
+    const double ph = mh * r;
+    const double pl = ((m1 * r1 - ph) + m1 * r2) + (m2 * r1 + m2 * r2);
+    const double s = mh + ph;
+    const double se = ph - (s - mh);
+    return s + ((se + pl) + (mh * T + ml * (1.0 + (r + T))));
+}
+
+/* y * 2^n for integral n in [-2000, 2000] and 2^-20 < |y| < 2^20: exact, or
+ * rounded once when the result is subnormal. */
+FA_INLINE double fa_i_ldexp(double y, double n)
+{
+    const double n1 = fa_i_round(n * 0.5);
+    return (y * fa_i_pow2i(n1)) * fa_i_pow2i(n - n1);
+}
+
+/* erfc(a + al) * 2^e0 for a >= 0 (+inf included) or NaN, where al is a low
+ * part, |al| <= 2^-50 a, and e0 is 0 or -1.
+ * Method: erfc(a) = e^(-a^2) * erfcx(a) with
+ *  - e^(-a^2) = 2^n (1 + r + T) from fa_i_expneg on a^2 = X + Xl, X = h*h
+ *    exact (h = a with 26 bits), Xl = (a - h)(a + h) + 2 a al, so a^2 is
+ *    not rounded (rounding it would cost up to 2 a^2 ulp);
+ *  - erfcx(a) = V(t) / (a + 7/8), t = (a - 4)/(a + 4) in [-1, 0.75] for a in
+ *    [0, 28] (the variable of Shepherd & Laframboise), V a degree-23
+ *    near-minimax polynomial of (a + 7/8) erfcx(a) (relative error
+ *    < 2^-57.4 with the stored coefficients).  The factor a + 7/8 (instead
+ *    of the usual a + 4) makes V flat (0.58 < V < 0.876, |dV/dt| / V < 0.34),
+ *    so V hardly depends on the rounding of t (< 0.34 * 1.5 * 2^-53) and
+ *    evaluates accurately; its last two steps are done in double-double,
+ *    1/(a + 7/8) is a double-double wh (1 + ew) from an exact residual,
+ *    V * wh is formed exactly, and fa_i_mul_exp multiplies by e^(-a^2)
+ *    with a single rounding (a second one in the subnormal range).
+ *  Error: < 1 ulp relative (max measured 0.95), also for al != 0.
+ * a > 28 gives 0 by selection (erfc(28) < 2^-1136). */
+FA_INLINE double fa_i_erfc_core(double a, double al, double e0)
+{
+    /* e^(-a^2) = 2^n (1 + r + T) */
+    const double h = fa_i_hi26(a);
+    double T, n;
+    const double r = fa_i_expneg(h * h, (a - h) * (a + h) + 2.0 * a * al, &T, &n);
+    /* t = (a - 4)/(a + 4), rounded */
+    const double t = (a - 4.0) / (a + 4.0);
+    /* w = 1/(a + 7/8) = wh (1 + ew): a + 7/8 = Dh + Dl (Fast2Sum), wh = 1/Dh,
+     * 1 - Dh*wh from exact partial products */
+    const double Dh = a + 0.875;
+    const double Dl = ((a > 0.875 ? a - Dh : 0.875 - Dh) + (a > 0.875 ? 0.875 : a)) + al;
+    const double wh = 1.0 / Dh;
+    const double d1 = fa_i_hi26(Dh), d2 = Dh - d1;
+    const double w1 = fa_i_hi26(wh), w2 = wh - w1;
+    const double ew = ((((1.0 - d1 * w1) - d1 * w2) - d2 * w1) - d2 * w2) - Dl * wh;
+    /* V(t) = v0 + t (v1 + t s2(t)) with v0, v1 double-double; s2 (degree 21)
+     * in four interleaved chains (a shorter dependency chain than Horner);
+     * v1 + t s2 by Fast2Sum (|t s2| < 0.38 |v1|), t s by Dekker, v0 + t s by
+     * Fast2Sum (|t s| < 0.32 v0) */
+    const double tt = t * t, t4 = tt * tt;
+    double A = 0x1.17d3a7619d131p-30;
+    A = A * t4 + 0x1.937075d2a6cf9p-25;
+    A = A * t4 - 0x1.2e7149163ab42p-18;
+    A = A * t4 - 0x1.95d936f875530p-12;
+    A = A * t4 - 0x1.5f13b3393300ep-6;
+    A = A * t4 + 0x1.6f7371be1c3bdp-4;
+    double B = 0x1.47bb6eb0a957dp-31;
+    B = B * t4 + 0x1.a876ade8c1be4p-25;
+    B = B * t4 + 0x1.6a9e55f98ca47p-19;
+    B = B * t4 - 0x1.25a4459598ac3p-14;
+    B = B * t4 + 0x1.c3204c65ff1c2p-7;
+    B = B * t4 - 0x1.c3595544906dcp-6;
+    double C = -0x1.54eebc8701d4cp-27;
+    C = C * t4 + 0x1.59b1235e4473dp-25;
+    C = C * t4 + 0x1.18661d7ce19b7p-14;
+    C = C * t4 - 0x1.aefb78b89e9a4p-8;
+    C = C * t4 - 0x1.3c7c0a6c9a237p-7;
+    double D = -0x1.b70ac4d437b7cp-28;
+    D = D * t4 - 0x1.94934f73854f2p-22;
+    D = D * t4 - 0x1.b14d0e2e764b7p-17;
+    D = D * t4 + 0x1.227f1acefd85cp-9;
+    D = D * t4 + 0x1.7c1ffdb50eaf5p-6;
+    const double s2 = (A + t * B) + tt * (C + t * D);
+    const double m1 = t * s2;
+    const double s = -0x1.55efb0613c39bp-3 + m1;
+    const double sl = ((-0x1.55efb0613c39bp-3 - s) + m1) + 0x1.ea340688b5859p-58;
+    const double m0 = t * s;
+    const double t1 = fa_i_hi26(t), t2 = t - t1;
+    const double s1 = fa_i_hi26(s), s2l = s - s1;
+    const double m0e = ((t1 * s1 - m0) + t1 * s2l) + (t2 * s1 + t2 * s2l);
+    const double Vh = 0x1.55f35d8d2d29fp-1 + m0;
+    const double Vl = ((0x1.55f35d8d2d29fp-1 - Vh) + m0) + ((m0e + t * sl) - 0x1.2bf5f2f506c3fp-55);
+    /* erfcx(a) = (Vh + Vl) wh (1 + ew) = mh + ml */
+    const double v1 = fa_i_hi26(Vh), v2 = Vh - v1;
+    const double mh = Vh * wh;
+    const double ml = (((v1 * w1 - mh) + v1 * w2) + (v2 * w1 + v2 * w2)) + (Vl + Vh * ew) * wh;
+    /* erfc = (mh + ml)(1 + r + T) 2^(n + e0) */
+    const double y = fa_i_ldexp(fa_i_mul_exp(mh, ml, r, T), n + e0);
+    return a > 28.0 ? 0.0 : y;        /* NaN passes */
+}
+
+/* ------------------------------------------------------------------------ */
+/* erf, erfc                                                                */
+/* ------------------------------------------------------------------------ */
+
+/* fa_erf_f64: error function.
+ * Method: |x| < 0.84375: erf x = x + x*y(x^2), y a degree-10 near-minimax
+ * polynomial of erf(x)/x - 1 (relative error < 2^-55.9 of erf(x)/x); for
+ * |x| < 2^-1000 x * (2/sqrt(pi)) instead, one rounding in the subnormal range.
+ * |x| >= 0.84375: erf x = +-(1 - erfc|x|) (erfc|x| < 0.233, see
+ * fa_i_erfc_core).  Both are computed for every x and selected.
+ * Error < 1 ulp (max measured 0.96, near |x| = 0.835).
+ * Specials: erf(+-0) = +-0, erf(+-inf) = +-1, erf(tiny) = tiny*2/sqrt(pi),
+ * erf(NaN) = NaN. */
+FA_INLINE double fa_erf_f64(double x)
+{
+    const uint64_t ux = fa_i_d2u(x);
+    const uint64_t sign = ux & UINT64_C(0x8000000000000000);
+    const double a = fa_i_u2d(ux ^ sign);
+    const double z = x * x;
+    double p = 0x1.701fc904cbe37p-27;
+    p = p * z - 0x1.515e1beec475cp-23;
+    p = p * z + 0x1.b84261949c5e4p-20;
+    p = p * z - 0x1.f4b38c1e16ae4p-17;
+    p = p * z + 0x1.f9a1b11d293cdp-14;
+    p = p * z - 0x1.c02da892b6fcep-11;
+    p = p * z + 0x1.565bccd67d280p-8;
+    p = p * z - 0x1.b82ce311487f5p-6;
+    p = p * z + 0x1.ce2f21a03f0f0p-4;
+    p = p * z - 0x1.812746b0379a2p-2;
+    double ys = x + x * (p * z + 0x1.06eba8214db68p-3);
+    ys = a < 0x1p-1000 ? x * 0x1.20dd750429b6dp+0 : ys;
+    const double yb = fa_i_u2d(fa_i_d2u(1.0 - fa_i_erfc_core(a, 0.0, 0.0)) | sign);
+    return a < 0.84375 ? ys : yb;
+}
+
+/* fa_erfc_f64: complementary error function 1 - erf(x).
+ * Method: erfc|x| from fa_i_erfc_core (relative error < 1 ulp everywhere,
+ * down to the underflow at x ~= 27.226), erfc x = 2 - erfc|x| for x < 0.
+ * Error < 1 ulp (max measured 0.95).
+ * Specials: erfc(-inf) = 2, erfc(+inf) = +0, erfc(NaN) = NaN. */
+FA_INLINE double fa_erfc_f64(double x)
+{
+    const double a = fa_i_u2d(fa_i_d2u(x) & UINT64_C(0x7fffffffffffffff));
+    const double y = fa_i_erfc_core(a, 0.0, 0.0);
+    return x < 0.0 ? 2.0 - y : y;
+}
+
+/* ------------------------------------------------------------------------ */
+/* standard normal distribution                                             */
+/* ------------------------------------------------------------------------ */
+
+/* fa_ncdf_f64: Phi(x) = erfc(-x/sqrt(2)) / 2, the standard normal CDF.
+ * Method: a = |x|/sqrt(2) is formed as a double-double ah + al (exact
+ * product with a double-double 1/sqrt(2); a rounded a would cost up to
+ * ~a^2 ulp), Phi(-|x|) = erfc(ah + al)/2 from fa_i_erfc_core with the 1/2
+ * folded into the final scaling, Phi(x) = 1 - Phi(-x) for x >= 0.
+ * Relatively accurate in the whole lower tail, subnormal results down to
+ * the underflow at x ~= -38.485 within 1 subnormal ulp.
+ * Error about 1 ulp (max measured 1.02).
+ * Specials: Phi(-inf) = +0, Phi(+inf) = 1, Phi(NaN) = NaN. */
+FA_INLINE double fa_ncdf_f64(double x)
+{
+    const double xa = fa_i_u2d(fa_i_d2u(x) & UINT64_C(0x7fffffffffffffff));
+    /* 1/sqrt(2) = c1 + c2 + c3: c1 + c2 is the double nearest to it, c1 has
+     * 26 bits (= fa_i_hi26(c1 + c2)), c2 27 */
+    const double c1 = 0x1.6a09e60000000p-1, c2 = 0x1.9fcef34000000p-27, c3 = 0x1.bdd3413b26456p-55;
+    const double ah = xa * (c1 + c2);
+    const double x1 = fa_i_hi26(xa), x2 = xa - x1;
+    const double al = ((((x1 * c1 - ah) + x1 * c2) + x2 * c1) + x2 * c2) - xa * c3;
+    const double y = fa_i_erfc_core(ah, al, -1.0);     /* Phi(-|x|) */
+    return x < 0.0 ? y : 1.0 - y;
+}
+
+/* fa_npdf_f64: phi(x) = e^(-x^2/2) / sqrt(2 pi), the standard normal density.
+ * Method: x^2/2 = X + Xl with X = h*h/2 exact (h = |x| with 26 bits, the
+ * square is never rounded: that would cost up to x^2/2 ulp), e^-(X + Xl) =
+ * 2^n (1 + r + T) from fa_i_expneg, phi = 2^n C (1 + r + T) with a
+ * double-double C = 1/sqrt(2 pi) by fa_i_mul_exp, rounded once (twice if
+ * subnormal).  |x| > 40 gives 0 by selection (phi underflows from
+ * |x| ~= 38.580).
+ * Error < 1 ulp (max measured 0.75).
+ * Specials: phi(+-inf) = +0, phi(NaN) = NaN. */
+FA_INLINE double fa_npdf_f64(double x)
+{
+    const double xa = fa_i_u2d(fa_i_d2u(x) & UINT64_C(0x7fffffffffffffff));
+    const double h = fa_i_hi26(xa);
+    double T, n;
+    const double r = fa_i_expneg(0.5 * (h * h), 0.5 * ((xa - h) * (xa + h)), &T, &n);
+    const double y = fa_i_ldexp(fa_i_mul_exp(0x1.9884533d43651p-2, -0x1.cbc0d30ebfd15p-56, r, T), n);
+    return xa > 40.0 ? 0.0 : y;       /* phi(40) < 2^-1154; NaN passes */
+}
+
+/* float versions: computed in double, rounded once (<= 1 ulp, correctly
+ * rounded on all inputs tested; fa_ncdf_f32 and fa_npdf_f32 have float
+ * subnormal results from |x| ~= 13) */
+FA_INLINE float fa_erf_f32(float x)  { return (float)fa_erf_f64((double)x); }
+FA_INLINE float fa_erfc_f32(float x) { return (float)fa_erfc_f64((double)x); }
+FA_INLINE float fa_ncdf_f32(float x) { return (float)fa_ncdf_f64((double)x); }
+FA_INLINE float fa_npdf_f32(float x) { return (float)fa_npdf_f64((double)x); }
+
 #undef FA_I_LN2_HI
 #undef FA_I_LN2_LO
 #undef FA_I_INV_LN2

@@ -1020,18 +1020,6 @@ FA_INLINE int fa__glu_params_ok(const double *p) {
 }
 
 /* ---- geglu_tanh: f(a, b) = gelu_tanh(a) * b */
-FA_INLINE float fa__geglu_tanh_fwd_f32(float a, float b, const float *p) {
-    (void)a; (void)b; (void)p;
-    return (fa__gelu_tanh_fwd_f32(a, p) * b);
-}
-FA_INLINE float fa__geglu_tanh_bwda_f32(float dy, float a, float b, const float *p) {
-    (void)a; (void)b; (void)dy; (void)p;
-    return ((dy * b) * fa__gelu_tanh_bwd_f32(1.0f, a, p));
-}
-FA_INLINE float fa__geglu_tanh_bwdb_f32(float dy, float a, float b, const float *p) {
-    (void)a; (void)b; (void)dy; (void)p;
-    return (dy * fa__gelu_tanh_fwd_f32(a, p));
-}
 FA_INLINE double fa__geglu_tanh_fwd_f64(double a, double b, const double *p) {
     (void)a; (void)b; (void)p;
     return (fa__gelu_tanh_fwd_f64(a, p) * b);
@@ -1043,6 +1031,18 @@ FA_INLINE double fa__geglu_tanh_bwda_f64(double dy, double a, double b, const do
 FA_INLINE double fa__geglu_tanh_bwdb_f64(double dy, double a, double b, const double *p) {
     (void)a; (void)b; (void)dy; (void)p;
     return (dy * fa__gelu_tanh_fwd_f64(a, p));
+}
+FA_INLINE float fa__geglu_tanh_fwd_f32(float a, float b, const float *p) {
+    const double pd[4] = {p[0], p[1], p[2], p[3]};
+    return (float)fa__geglu_tanh_fwd_f64((double)a, (double)b, pd);
+}
+FA_INLINE float fa__geglu_tanh_bwda_f32(float dy, float a, float b, const float *p) {
+    const double pd[4] = {p[0], p[1], p[2], p[3]};
+    return (float)fa__geglu_tanh_bwda_f64((double)dy, (double)a, (double)b, pd);
+}
+FA_INLINE float fa__geglu_tanh_bwdb_f32(float dy, float a, float b, const float *p) {
+    const double pd[4] = {p[0], p[1], p[2], p[3]};
+    return (float)fa__geglu_tanh_bwdb_f64((double)dy, (double)a, (double)b, pd);
 }
 FA_INLINE int fa__geglu_tanh_params_ok(const double *p) {
     (void)p;
@@ -1110,34 +1110,6 @@ FA_INLINE int fa__swiglu_params_ok(const double *p) {
 }
 
 /* ---- clamped_swiglu: f(a, b) = a' * sigmoid(alpha * a') * (b' + 1), a' = min(a, limit), b' = clip(b, -limit, limit) */
-FA_INLINE float fa__clamped_swiglu_fwd_f32(float a, float b, const float *p) {
-    const float limit = p[0];
-    const float alpha = p[1];
-    (void)a; (void)b; (void)limit; (void)alpha; (void)p;
-    const float ac = ((a > limit) ? limit : a);
-    const float bc = ((b > limit) ? limit : ((b < (-limit)) ? (-limit) : b));
-    return ((ac * fa__sigmoid_fwd_f32((alpha * ac), p)) * (bc + 1.0f));
-}
-FA_INLINE float fa__clamped_swiglu_bwda_f32(float dy, float a, float b, const float *p) {
-    const float limit = p[0];
-    const float alpha = p[1];
-    (void)a; (void)b; (void)dy; (void)limit; (void)alpha; (void)p;
-    const float ac = ((a > limit) ? limit : a);
-    const float bc = ((b > limit) ? limit : ((b < (-limit)) ? (-limit) : b));
-    const float t = (alpha * ac);
-    const float e = fa_exp_f32((-fabsf(t)));
-    const float r = (1.0f / (1.0f + e));
-    const float s = ((t >= 0.0f) ? r : (e * r));
-    const float g = ((fabsf(ac) >= 1e10f) ? ((ac > 0.0f) ? 1.0f : 0.0f) : (s + (t * ((e * r) * r))));
-    return ((a >= limit) ? 0.0f : ((dy * g) * (bc + 1.0f)));
-}
-FA_INLINE float fa__clamped_swiglu_bwdb_f32(float dy, float a, float b, const float *p) {
-    const float limit = p[0];
-    const float alpha = p[1];
-    (void)a; (void)b; (void)dy; (void)limit; (void)alpha; (void)p;
-    const float ac = ((a > limit) ? limit : a);
-    return (((b >= limit) | (b <= (-limit))) ? 0.0f : ((dy * ac) * fa__sigmoid_fwd_f32((alpha * ac), p)));
-}
 FA_INLINE double fa__clamped_swiglu_fwd_f64(double a, double b, const double *p) {
     const double limit = p[0];
     const double alpha = p[1];
@@ -1165,6 +1137,18 @@ FA_INLINE double fa__clamped_swiglu_bwdb_f64(double dy, double a, double b, cons
     (void)a; (void)b; (void)dy; (void)limit; (void)alpha; (void)p;
     const double ac = ((a > limit) ? limit : a);
     return (((b >= limit) | (b <= (-limit))) ? 0.0 : ((dy * ac) * fa__sigmoid_fwd_f64((alpha * ac), p)));
+}
+FA_INLINE float fa__clamped_swiglu_fwd_f32(float a, float b, const float *p) {
+    const double pd[4] = {p[0], p[1], p[2], p[3]};
+    return (float)fa__clamped_swiglu_fwd_f64((double)a, (double)b, pd);
+}
+FA_INLINE float fa__clamped_swiglu_bwda_f32(float dy, float a, float b, const float *p) {
+    const double pd[4] = {p[0], p[1], p[2], p[3]};
+    return (float)fa__clamped_swiglu_bwda_f64((double)dy, (double)a, (double)b, pd);
+}
+FA_INLINE float fa__clamped_swiglu_bwdb_f32(float dy, float a, float b, const float *p) {
+    const double pd[4] = {p[0], p[1], p[2], p[3]};
+    return (float)fa__clamped_swiglu_bwdb_f64((double)dy, (double)a, (double)b, pd);
 }
 FA_INLINE int fa__clamped_swiglu_params_ok(const double *p) {
     (void)p;
