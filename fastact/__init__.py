@@ -53,6 +53,9 @@ def _doc(spec: Spec, backward: bool) -> str:
         "eltwise": "x : array_like",
         "gated": "x : array_like\n        split in halves [a, b] along axis (even length there)\n"
                  "    axis : int, default -1",
+        "random": "x : array_like\n    seed : int\n        the generator's key (required in training)\n"
+                  "    offset : int, default 0\n        counter of the first element (C order)\n"
+                  "    training : bool\n        False: the deterministic eval-mode function",
         "rowwise": "x : array_like\n    axis : int, default -1\n        the axis along which to normalize",
         "channelwise": "x : array_like\n        channels on axis 1\n    weight : array_like\n"
                        "        one weight per channel, or a single one",
@@ -92,6 +95,9 @@ def _signature(spec: Spec, backward: bool) -> inspect.Signature:
            for p in spec.params]
     if backward and spec.has_backward_y:
         ps.append(P("y", P.KEYWORD_ONLY, default=None))
+    if spec.kind == "random":
+        ps += [P("seed", P.KEYWORD_ONLY, default=None), P("offset", P.KEYWORD_ONLY, default=0),
+               P("training", P.KEYWORD_ONLY, default=spec.training)]
     if not (backward and spec.kind == "channelwise"):
         ps.append(P("out", P.KEYWORD_ONLY, default=None))
     ps.append(P("backend", P.KEYWORD_ONLY, default=None))
@@ -119,6 +125,19 @@ def _make(spec: Spec):
             a = b.arguments
             return _api.channelwise_backward(spec, a["dy"], a["x"], a["weight"], a.get("backend"),
                                              a.get("stream"))
+    elif spec.kind == "random":
+        def fwd(*args, **kwargs):
+            b = sig_f.bind(*args, **kwargs)
+            a = b.arguments
+            return _api.random_call(spec, None, a["x"], a.get("out"), a.get("backend"), split(b), a.get("seed"),
+                                    a.get("offset", 0), a.get("training", spec.training), a.get("stream"))
+
+        def bwd(*args, **kwargs):
+            b = sig_b.bind(*args, **kwargs)
+            a = b.arguments
+            return _api.random_call(spec, a["dy"], a["x"], a.get("out"), a.get("backend"), split(b),
+                                    a.get("seed"), a.get("offset", 0), a.get("training", spec.training),
+                                    a.get("stream"))
     elif spec.kind == "gated":
         def fwd(*args, **kwargs):
             b = sig_f.bind(*args, **kwargs)

@@ -76,6 +76,13 @@ def demo() -> str:
         if a.kind == "channelwise":
             y = getattr(fastact, a.name)(x, np.array([0.25]))
             dx, _ = getattr(fastact, a.name + "_backward")(np.ones_like(x), x, np.array([0.25]))
+        elif a.kind == "gated":  # x = [a, b] with a = b = x
+            xx = np.concatenate([x, x])
+            y = getattr(fastact, a.name)(xx)
+            dx = getattr(fastact, a.name + "_backward")(np.ones_like(y), xx)
+        elif a.kind == "random":
+            y = getattr(fastact, a.name)(x, seed=0, training=True)
+            dx = getattr(fastact, a.name + "_backward")(np.ones_like(x), x, seed=0, training=True)
         else:
             y = getattr(fastact, a.name)(x)
             dx = getattr(fastact, a.name + "_backward")(np.ones_like(x), x)

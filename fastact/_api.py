@@ -16,7 +16,7 @@ import operator
 import numpy as np
 
 from . import _dispatch
-from ._registry import ACTIVATIONS, ID, Activation
+from ._registry import ACTIVATIONS, BY_NAME, ID, Activation
 
 OP_FORWARD, OP_BACKWARD, OP_BACKWARD_Y, OP_GATED, OP_GATED_BACKWARD = 0, 1, 2, 3, 4
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
@@ -273,6 +273,53 @@ def gated_backward(spec: Activation, dy, x, out, backend, params: dict, axis=-1,
     da, db = _halves(dst, ax, fname)
     _dispatch.run(be, "eltwise", OP_GATED_BACKWARD, ID[spec.name], (dyc, a, b, da, db), prm)
     return _finish(dst, out, result, False)
+
+
+def _seed(v, name: str, fname: str) -> int:
+    if isinstance(v, (bool, float)) or not isinstance(v, (int, np.integer)):
+        raise TypeError(f"{fname}: {name} must be an integer, got {type(v).__name__}")
+    if not 0 <= int(v) < 2**64:
+        raise ValueError(f"{fname}: {name} must be in [0, 2**64), got {v}")
+    return int(v)
+
+
+def random_call(spec: Activation, dy, x, out, backend, params: dict, seed, offset, training, stream=None):
+    """dropout / rrelu forward (dy None) or backward; in eval mode the registry's eval_as."""
+    fname = f"fastact.{spec.name}" + ("" if dy is None else "_backward")
+    arrays = (x,) if dy is None else (dy, x)
+    if _on_device(backend, stream, *arrays, out):
+        raise TypeError(f"{fname}: {spec.name} is not implemented for CUDA arrays yet")
+    prm = resolve_params(spec, fname, params)
+    if not training:
+        target, exprs = spec.eval_as
+        values = dict(zip(spec.param_names, prm, strict=True))
+        kw = {k: eval(e, {"__builtins__": {}}, values) for k, e in exprs.items()}  # noqa: S307
+        other = BY_NAME[target]
+        if dy is None:
+            return forward(other, x, out, backend, kw)
+        return backward(other, dy, x, None, out, backend, kw)
+    if seed is None:
+        raise TypeError(f"{fname}: training=True needs seed= (the same seed regenerates the mask in backward)")
+    seed, offset = _seed(seed, "seed", fname), _seed(offset, "offset", fname)
+    xa = _as_array(x, fname, "x")
+    compute, result = _compute_dtype(xa.dtype, fname, "x")
+    ins = (xa,)
+    if dy is not None:
+        dya = _as_array(dy, fname, "dy")
+        if dya.shape != xa.shape:
+            raise ValueError(f"{fname}: dy has shape {dya.shape} but x has shape {xa.shape}")
+        c1, r1 = _compute_dtype(dya.dtype, fname, "dy")
+        result = np.result_type(r1, result)
+        compute = _F64 if _F64 in (c1, compute) or result == _F64 else _F32
+        ins = (dya, xa)
+    _check_out(out, xa.shape, result, ins, fname)
+    be = _dispatch.select(backend, xa.size)
+    # C order is the counter order: the same mask for any layout
+    ops = tuple(np.ascontiguousarray(_cast(a, compute)) for a in ins)
+    dst = out if (out is not None and out.dtype == compute and out.flags.c_contiguous) \
+        else np.empty(xa.shape, compute)
+    _dispatch.run(be, "random", 0 if dy is None else 1, ID[spec.name], (*ops, dst), prm, seed, offset)
+    return _finish(dst, out, result, xa.ndim == 0)
 
 
 def _check_from_y(spec: Activation, prm: tuple, fname: str) -> None:

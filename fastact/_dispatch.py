@@ -136,8 +136,6 @@ def run(name: str, method: str, *args) -> None:
         getattr(mod, method)(*args)
     except Exception as e:  # numba typing/lowering errors: nothing has been written yet
         warn_once("numba-run", f"fastact: numba backend failed ({type(e).__name__}: {e}); using native")
-        _failed["numba"] = f"{type(e).__name__}: {e}"
-        _loaded.pop("numba", None)
         getattr(load("native"), method)(*args)
 
 

@@ -30,6 +30,9 @@ channelwise    ``x``, channel weight ``w`` ``backward(dy, x, w)`` for dx,
                                            per channel for dweight
 gated          halves ``a``, ``b`` of x    ``backward(dy, a, b)`` = dL/da,
                along the axis              ``backward_b(dy, a, b)`` = dL/db
+random         ``x``, ``u`` = uniform in   ``backward(dy, x, u)``, the same u
+               [0, 1) from (seed, offset   regenerated (fastact_c/src/fa_random.h)
+               + flat index)
 =============  ==========================  =====================================
 
 ``d_name(v)`` calls the derivative of a parameter-free elementwise activation.
@@ -42,7 +45,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-KINDS = ("eltwise", "rowwise", "channelwise", "gated")
+KINDS = ("eltwise", "rowwise", "channelwise", "gated", "random")
 MAX_PARAMS = 4
 
 
@@ -68,6 +71,10 @@ class Activation:
     reduce_y: str = ""  # rowwise only
     backward_weight: str = ""  # channelwise only
     backward_b: str = ""  # gated only: d/db (``backward`` is d/da)
+    # random only: with training=False the call is this activation, with these params
+    # (expressions in the own params), e.g. ("leaky_relu", {"negative_slope": "(lower + upper) / 2"})
+    eval_as: tuple = ()
+    training: bool = True  # random only: the default of training= (PyTorch's)
     params: tuple[Param, ...] = ()
     checks: tuple[str, ...] = ()  # conditions across params
     ulp: tuple[float, float] = (0, 0)  # forward bound (float32, float64); 0 = exact, 0.5 = correctly rounded
@@ -489,6 +496,32 @@ dy * where(x >= 0, where(a > 1e18, 1, (1 + x / q) / 2), b / (2 * q * (q - x)))
         backward="where(x <= 0, 0, dy * x * 2)",
         ulp=(0.5, 0.5), ulp_backward=(0.5, 0.5),
     ),
+    # ---- random: the counter-based generator of fa_random.h gives u per element ----
+    Activation(
+        "dropout", "random", "Dropout with a regenerable mask: zero with probability p, else scaled.",
+        formula="f(x) = 0 if u < p else x / (1 - p), u = uniform(seed, offset + flat index)",
+        derivative="f'(x) = 0 if u < p else 1 / (1 - p), the same u",
+        forward="x * where(u < p, 0, 1 / (1 - p))",
+        backward="dy * where(u < p, 0, 1 / (1 - p))",
+        params=(Param("p", 0.5, "probability of an element being zeroed", check="p >= 0 and p <= 1"),),
+        eval_as=("identity", {}),
+        ulp=(0.5, 0.5), ulp_backward=(0.5, 0.5),
+        torch="dropout",
+        notes="The mask is a function of (seed, offset + C-order index), not of a global RNG. "
+              "A dropped NaN or inf stays NaN (x * 0), as in PyTorch.",
+    ),
+    Activation(
+        "rrelu", "random", "Randomized leaky ReLU: a random slope per element in training.",
+        formula="f(x) = x if x > 0 else x * (lower + (upper - lower) * u); eval: slope (lower + upper) / 2",
+        derivative="f'(x) = 1 if x > 0 else the same slope",
+        forward="where(x > 0, x, x * (lower + (upper - lower) * u))",
+        backward="where(x > 0, dy, dy * (lower + (upper - lower) * u))",
+        params=(Param("lower", 0.125, "lowest slope"), Param("upper", 1 / 3, "highest slope")),
+        checks=("lower <= upper",),
+        eval_as=("leaky_relu", {"negative_slope": "(lower + upper) / 2"}), training=False,
+        ulp=(1.5, 1.5), ulp_backward=(1.5, 1.5),
+        torch="rrelu",
+    ),
     # ---- GLU family: x = [a, b] split in halves along `axis` (odd length: ValueError) ----
     Activation(
         "glu", "gated", "Gated linear unit.",
@@ -569,6 +602,8 @@ def _validate() -> None:
         assert bool(a.backward_weight) == (a.kind == "channelwise"), a.name
         assert a.kind == "rowwise" or a.backward, a.name
         assert bool(a.backward_b) == (a.kind == "gated"), a.name
+        assert bool(a.eval_as) == (a.kind == "random"), a.name
+        assert "prm" not in a.param_names, a.name  # the generated code's parameter array
 
 
 _validate()

@@ -40,7 +40,13 @@ def test_backward_ulp(spec, dtype):
 @pytest.mark.parametrize("spec", ACTIVATIONS, ids=[a.name for a in ACTIVATIONS])
 def test_nan_propagates(spec, dtype):
     x = np.array([np.nan, 1.0, -1.0, 0.0], dtype=dtype)
-    if spec.kind == "channelwise":
+    if spec.kind == "gated":
+        y = getattr(fastact, spec.name)(np.concatenate([x, x]))
+        assert np.isnan(y[0]) and not np.isnan(y[1:]).any()
+    elif spec.kind == "random":
+        y = getattr(fastact, spec.name)(x, seed=1, training=True)
+        assert np.isnan(y[0]) and not np.isnan(y[1:]).any()
+    elif spec.kind == "channelwise":
         y = getattr(fastact, spec.name)(x, np.array([0.25], dtype))
         assert np.isnan(y[0]) and not np.isnan(y[1:]).any()
     elif spec.kind == "rowwise":

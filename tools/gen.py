@@ -73,6 +73,8 @@ class CTranslator:
         self.names = set(variables) | set(act.param_names)
         self.rename = rename or {}
         self.args = sorted(variables)
+        if set(variables) & set(act.param_names):
+            raise FormulaError(f"{act.name}: a parameter is named like a variable: {set(variables) & set(act.param_names)}")
 
     def const(self, text: str) -> str:
         text = text.replace("_", "")
@@ -122,7 +124,7 @@ class CTranslator:
         if callee:
             name, role = callee
             dy = f"{self.const('1')}, " if role == "bwd" else ""
-            return f"fa__{name}_{role}_{self.sfx}({dy}{self.expr(args[0])}, p)"
+            return f"fa__{name}_{role}_{self.sfx}({dy}{self.expr(args[0])}, prm)"
         raise FormulaError(f"{self.act.name}: unknown function {fn!r}")
 
     def _callee(self, fn: str, args) -> tuple[str, str] | None:
@@ -137,8 +139,8 @@ class CTranslator:
         assigns, result = parse(self.src)
         lines = []
         for i, pname in enumerate(self.act.param_names):
-            lines.append(f"const {self.ctype} {pname} = p[{i}];")
-        lines.append(" ".join(f"(void){v};" for v in [*self.args, *self.act.param_names, "p"]))
+            lines.append(f"const {self.ctype} {pname} = prm[{i}];")
+        lines.append(" ".join(f"(void){v};" for v in [*self.args, *self.act.param_names, "prm"]))
         for name, value in assigns:
             if name in self.names:
                 raise FormulaError(f"{self.act.name}: {name!r} is assigned twice or shadows a variable")
@@ -207,12 +209,12 @@ class PyTranslator(CTranslator):
         if callee:
             name, role = callee
             dy = f"{self.const('1')}, " if role == "bwd" else ""
-            return f"{name}_{role}_{self.sfx}({dy}{self.expr(args[0])}, p)"
+            return f"{name}_{role}_{self.sfx}({dy}{self.expr(args[0])}, prm)"
         return super().call(fn, args)
 
     def body(self) -> list[str]:
         assigns, result = parse(self.src)
-        lines = [f"{pname} = p[{i}]" for i, pname in enumerate(self.act.param_names)]
+        lines = [f"{pname} = prm[{i}]" for i, pname in enumerate(self.act.param_names)]
         for name, value in assigns:
             if name in self.names:
                 raise FormulaError(f"{self.act.name}: {name!r} is assigned twice or shadows a variable")
@@ -231,6 +233,7 @@ SIGNATURES = {
                     ("backward_weight", "bwdw", ("dy", "x", "w"))],
     "gated": [("forward", "fwd", ("a", "b")), ("backward", "bwda", ("dy", "a", "b")),
               ("backward_b", "bwdb", ("dy", "a", "b"))],
+    "random": [("forward", "fwd", ("x", "u")), ("backward", "bwd", ("dy", "x", "u"))],
 }
 
 
@@ -252,10 +255,10 @@ def gen_scalar(reg) -> str:
         out.append(f"/* ---- {act.name}: {act.formula} */")
         for ctype, sfx, role, args, src in _roles(act):
             sig = ", ".join(f"{ctype} {a}" for a in args)
-            out.append(f"FA_INLINE {ctype} fa__{act.name}_{role}_{sfx}({sig}, const {ctype} *p) {{")
+            out.append(f"FA_INLINE {ctype} fa__{act.name}_{role}_{sfx}({sig}, const {ctype} *prm) {{")
             if src is None:  # float through double
                 dargs = ", ".join(f"(double){a}" for a in args)
-                out += ["    const double pd[4] = {p[0], p[1], p[2], p[3]};",
+                out += ["    const double pd[4] = {prm[0], prm[1], prm[2], prm[3]};",
                         f"    return (float)fa__{act.name}_{role}_f64({dargs}, pd);"]
             else:
                 out += ["    " + line for line in CTranslator(reg, act, ctype, sfx, set(args), src).body()]
@@ -310,10 +313,10 @@ def gen_python(reg) -> str:
     for act in reg.ACTIVATIONS:
         funcs.append(f"# ---- {act.name}: {act.formula}")
         for ctype, sfx, role, args, src in _roles(act):
-            funcs += ["@jit", f"def {act.name}_{role}_{sfx}({', '.join(args)}, p):"]
+            funcs += ["@jit", f"def {act.name}_{role}_{sfx}({', '.join(args)}, prm):"]
             if src is None:  # float through double
                 dargs = ", ".join(f"T_f64({a})" for a in args)
-                pd = "(T_f64(p[0]), T_f64(p[1]), T_f64(p[2]), T_f64(p[3]))"
+                pd = "(T_f64(prm[0]), T_f64(prm[1]), T_f64(prm[2]), T_f64(prm[3]))"
                 funcs += [f"    return T_f32({act.name}_{role}_f64({dargs}, {pd}))", "", ""]
             else:
                 tr = PyTranslator(reg, act, ctype, sfx, set(args), src, consts=consts)
@@ -321,8 +324,8 @@ def gen_python(reg) -> str:
     body = "\n".join(funcs)
     mnames = sorted({f"{f}_{s}" for f in MATH if f not in ("abs", "copysign", "sqrt") for s in ("f32", "f64")})
     out = [f'"""{HEADER}', "",
-           "Scalar functions of every activation for the Numba backends, e.g. ``relu_fwd_f32(x, p)``",
-           "with ``p`` a tuple of the parameters in registry order. Imported, this module compiles them",
+           "Scalar functions of every activation for the Numba backends, e.g. ``relu_fwd_f32(x, prm)``",
+           "with ``prm`` a tuple of the parameters in registry order. Imported, this module compiles them",
            "for the CPU with ``numba.njit`` and ``_numba_math``; the CUDA backend executes this same",
            "source with ``jit = numba.cuda.jit(device=True)`` and its own ``m`` (see numba_cuda.py).",
            '"""', "",
@@ -343,7 +346,7 @@ def gen_python(reg) -> str:
 
 def gen_def(reg) -> str:
     kinds = {"eltwise": "FA_ELTWISE", "rowwise": "FA_ROWWISE", "channelwise": "FA_CHANNELWISE",
-             "gated": "FA_GATED"}
+             "gated": "FA_GATED", "random": "FA_RANDOM"}
     out = [f"/* {HEADER} */",
            "/* X-macro list of fastact's activations. Define the macros you need, then include this file;",
            " * every macro is optional and all are #undef'd at the end.",
@@ -352,6 +355,7 @@ def gen_def(reg) -> str:
            " *   FA_ROWWISE(name, NAME, id, nparams, from_y)      along a row (softmax family)",
            " *   FA_CHANNELWISE(name, NAME, id, nparams, from_y)  with a weight per channel (prelu)",
            " *   FA_GATED(name, NAME, id, nparams, from_y)        y = f(a, b), x split in halves (GLU family)",
+           " *   FA_RANDOM(name, NAME, id, nparams, from_y)       y = f(x, u), u from (seed, offset + index)",
            " *   FA_PARAM(name, NAME, param, PARAM, index, default)",
            " *",
            " * from_y is 1 where the backward can be computed from the output y instead of x. */",

@@ -282,3 +282,25 @@ def log_f32(x):
 def tanh_f32(x):
     """fa_tanh_f32: (float)fa_tanh_f64((double)x)."""
     return np.float32(tanh_f64(np.float64(x)))
+
+
+# ---- the counter-based generator of fastact_c/src/fa_random.h (dropout, rrelu) ----------
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+
+
+@njit(error_model="numpy")
+def mix64(z):
+    """fa_mix64: SplitMix64's finalizer (uint64 arithmetic wraps)."""
+    z = np.uint64(z)
+    z = (z ^ (z >> np.uint64(30))) * _M1
+    z = (z ^ (z >> np.uint64(27))) * _M2
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(error_model="numpy")
+def uniform24(key, counter):
+    """fa_uniform24: 24 random bits of mix64(key + (counter + 1) * golden) as a double in [0, 1)."""
+    h = mix64(np.uint64(key) + (np.uint64(counter) + np.uint64(1)) * _GOLDEN)
+    return np.float64(np.int32(h >> np.uint64(40))) * 5.9604644775390625e-08

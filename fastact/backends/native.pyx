@@ -10,6 +10,7 @@ loops over the rest.
 
 cimport numpy as cnp
 from libc.stddef cimport ptrdiff_t
+from libc.stdint cimport uint64_t
 from libc.string cimport memset
 
 cnp.import_array()
@@ -46,6 +47,10 @@ cdef extern from "fastact/fastact.h" nogil:
     fa_status fa_gated_backward(fa_activation, fa_dtype, size_t, const void *, ptrdiff_t, const void *,
                                 ptrdiff_t, const void *, ptrdiff_t, void *, ptrdiff_t, void *, ptrdiff_t,
                                 const fa_params *)
+    fa_status fa_random_forward(fa_activation, fa_dtype, size_t, const void *, void *, uint64_t, uint64_t,
+                                const fa_params *)
+    fa_status fa_random_backward(fa_activation, fa_dtype, size_t, const void *, const void *, void *,
+                                 uint64_t, uint64_t, const fa_params *)
     fa_status fa_channelwise_forward(fa_activation, fa_dtype, size_t, size_t, size_t,
                                      const void *, const void *, void *)
     fa_status fa_channelwise_backward(fa_activation, fa_dtype, size_t, size_t, size_t,
@@ -244,6 +249,26 @@ def eltwise(int op, int act, tuple arrays, tuple params):
 def rowwise(int op, int act, tuple arrays, tuple params):
     """Row-wise op along the last axis of same-shaped arrays (operands as eltwise)."""
     _call(op, True, act, arrays, params)
+
+
+def random(int op, int act, tuple arrays, tuple params, uint64_t seed, uint64_t offset):
+    """dropout / rrelu on C-contiguous arrays: op 0 (x, y), op 1 (dy, x, dx)."""
+    cdef cnp.ndarray out = arrays[len(arrays) - 1]  # no negative indices: wraparound is off
+    cdef fa_dtype dt = _dtype(out)
+    cdef fa_params p
+    cdef fa_status st
+    cdef size_t n = cnp.PyArray_SIZE(out)
+    cdef void *p0 = cnp.PyArray_DATA(<cnp.ndarray>arrays[0])
+    cdef void *p1 = cnp.PyArray_DATA(<cnp.ndarray>arrays[1])
+    cdef void *p2 = cnp.PyArray_DATA(out)
+    _fill_params(params, &p)
+    with nogil:
+        if op == OP_FORWARD:
+            st = fa_random_forward(act, dt, n, p0, p1, seed, offset, &p)
+        else:
+            st = fa_random_backward(act, dt, n, p0, p1, p2, seed, offset, &p)
+    if st != 0:
+        _raise(st)
 
 
 def channelwise_forward(int act, cnp.ndarray x, cnp.ndarray w, cnp.ndarray y,

@@ -65,7 +65,7 @@ _HEADER = """\
 import numpy as np
 from numba import njit, prange
 
-from fastact.backends._numba_math import exp_f64
+from fastact.backends._numba_math import exp_f64, uniform24
 from fastact.backends._scalar_gen import {imports}
 
 JIT = dict(parallel=True, nogil=True, cache=True, error_model="numpy")
@@ -96,6 +96,18 @@ def kernel(a, b, y, p):
         for i in prange(a.shape[0]):
             for j in range(a.shape[1]):
                 y[i, j] = {f}(a[i, j], b[i, j], p)
+""",
+    "random_fwd": """
+@njit(**JIT)
+def kernel(x, y, key, offset, p):
+    for i in prange(x.shape[0]):
+        y[i] = {f}(x[i], y.dtype.type(uniform24(key, offset + np.uint64(i))), p)
+""",
+    "random_bwd": """
+@njit(**JIT)
+def kernel(dy, x, dx, key, offset, p):
+    for i in prange(x.shape[0]):
+        dx[i] = {f}(dy[i], x[i], dx.dtype.type(uniform24(key, offset + np.uint64(i))), p)
 """,
     "gated_bwd": """
 @njit(**JIT)
@@ -304,6 +316,17 @@ def rowwise(op: int, act: int, arrays: tuple, params: tuple) -> None:
     p = _params(params, np.float64)
     for views in _views2d(arrays, True):
         _call(k, *views, p)
+
+
+def random(op: int, act: int, arrays: tuple, params: tuple, seed: int, offset: int) -> None:
+    """dropout / rrelu on C-contiguous arrays: op 0 (x, y), op 1 (dy, x, dx)."""
+    out = arrays[-1]
+    sfx = _SFX[out.dtype]
+    name = ACTIVATIONS[act].name
+    k = _load("random_fwd" if op == OP_FORWARD else "random_bwd",
+              f=f"{name}_{'fwd' if op == OP_FORWARD else 'bwd'}_{sfx}")
+    key = np.uint64(_numba_math.mix64(np.uint64(seed)))
+    _call(k, *(a.reshape(-1) for a in arrays), key, np.uint64(offset), _params(params, out.dtype))
 
 
 def channelwise_forward(act, x, w, y, outer, channels, inner) -> None:

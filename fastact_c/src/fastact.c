@@ -16,6 +16,7 @@
 #include <math.h>
 #include <stdint.h>
 
+#include "fa_random.h"
 #include "scalar_gen.h"
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
@@ -71,6 +72,7 @@ static const struct {
 #define FA_ROWWISE(name, NAME, id, nparams, from_y) {#name, FA_KIND_ROWWISE, nparams, from_y},
 #define FA_CHANNELWISE(name, NAME, id, nparams, from_y) {#name, FA_KIND_CHANNELWISE, nparams, from_y},
 #define FA_GATED(name, NAME, id, nparams, from_y) {#name, FA_KIND_GATED, nparams, from_y},
+#define FA_RANDOM(name, NAME, id, nparams, from_y) {#name, FA_KIND_RANDOM, nparams, from_y},
 #include "fastact/activations.def"
 };
 
@@ -103,6 +105,7 @@ fa_status fa_params_check(fa_activation act, const fa_params *p) {
 #define FA_ROWWISE FA_CASE_
 #define FA_CHANNELWISE FA_CASE_
 #define FA_GATED FA_CASE_
+#define FA_RANDOM FA_CASE_
 #include "fastact/activations.def"
 #undef FA_CASE_
     default: return FA_ERR_BAD_ACTIVATION;
@@ -498,6 +501,44 @@ static fa_status fa__check_chan(size_t outer, size_t channels, size_t inner, siz
         return fa_##name##_backward_strided_##SFX(n, dy, 1, a, 1, b, 1, da, 1, db, 1, p);            \
     }
 
+/* ---- random (dropout, rrelu): u = fa_uniform24(mix64(seed), offset + i), contiguous arrays ---- */
+
+#define FA_DEFINE_RANDOM_(name, NAME, from_y, SFX, T, DT)                                            \
+    FA_CLONES static void fa__##name##_rfwd_loop_##SFX(size_t n, const T *x, T *y, uint64_t key,     \
+                                                       uint64_t offset, const fa_params *prm) {      \
+        FA_LOCAL_PARAMS(T, prm)                                                                      \
+        FA_SIMD for (size_t i = 0; i < n; i++)                                                       \
+            y[i] = fa__##name##_fwd_##SFX(x[i], (T)fa_uniform24(key, offset + i), pv);               \
+    }                                                                                                \
+    FA_CLONES static void fa__##name##_rbwd_loop_##SFX(size_t n, const T *dy, const T *x, T *dx,     \
+                                                       uint64_t key, uint64_t offset,                \
+                                                       const fa_params *prm) {                       \
+        FA_LOCAL_PARAMS(T, prm)                                                                      \
+        FA_SIMD for (size_t i = 0; i < n; i++)                                                       \
+            dx[i] = fa__##name##_bwd_##SFX(dy[i], x[i], (T)fa_uniform24(key, offset + i), pv);       \
+    }                                                                                                \
+    fa_status fa_##name##_forward_##SFX(size_t n, const T *x, T *y, uint64_t seed, uint64_t offset,  \
+                                        const fa_params *p) {                                        \
+        if (n == 0) return FA_OK;                                                                    \
+        fa_params prm;                                                                               \
+        FA_TRY(fa__check_vec(n, x, 1, sizeof(T), 0));                                                \
+        FA_TRY(fa__check_vec(n, y, 1, sizeof(T), 1));                                                \
+        FA_TRY(fa__params(FA_##NAME, p, &prm));                                                      \
+        fa__##name##_rfwd_loop_##SFX(n, x, y, fa_mix64(seed), offset, &prm);                         \
+        return FA_OK;                                                                                \
+    }                                                                                                \
+    fa_status fa_##name##_backward_##SFX(size_t n, const T *dy, const T *x, T *dx, uint64_t seed,    \
+                                         uint64_t offset, const fa_params *p) {                      \
+        if (n == 0) return FA_OK;                                                                    \
+        fa_params prm;                                                                               \
+        FA_TRY(fa__check_vec(n, dy, 1, sizeof(T), 0));                                               \
+        FA_TRY(fa__check_vec(n, x, 1, sizeof(T), 0));                                                \
+        FA_TRY(fa__check_vec(n, dx, 1, sizeof(T), 1));                                               \
+        FA_TRY(fa__params(FA_##NAME, p, &prm));                                                      \
+        fa__##name##_rbwd_loop_##SFX(n, dy, x, dx, fa_mix64(seed), offset, &prm);                    \
+        return FA_OK;                                                                                \
+    }
+
 /* ---- instantiate every activation ---------------------------------------- */
 
 #define FA_ELTWISE(name, NAME, id, nparams, from_y)                  \
@@ -512,6 +553,9 @@ static fa_status fa__check_chan(size_t outer, size_t channels, size_t inner, siz
 #define FA_GATED(name, NAME, id, nparams, from_y)                    \
     FA_DEFINE_GATED_(name, NAME, from_y, f32, float, FA_F32)         \
     FA_DEFINE_GATED_(name, NAME, from_y, f64, double, FA_F64)
+#define FA_RANDOM(name, NAME, id, nparams, from_y)                   \
+    FA_DEFINE_RANDOM_(name, NAME, from_y, f32, float, FA_F32)        \
+    FA_DEFINE_RANDOM_(name, NAME, from_y, f64, double, FA_F64)
 #include "fastact/activations.def"
 
 /* ---- generic entry points --------------------------------------------------- */
@@ -646,6 +690,32 @@ fa_status fa_gated_backward(fa_activation act, fa_dtype dtype, size_t n, const v
                                                       (const double *)a, inca, (const double *)b, \
                                                       incb, (double *)da, incda, (double *)db,    \
                                                       incdb, p))
+#include "fastact/activations.def"
+    default: return FA_ERR_BAD_ACTIVATION;
+    }
+}
+
+fa_status fa_random_forward(fa_activation act, fa_dtype dtype, size_t n, const void *x, void *y,
+                            uint64_t seed, uint64_t offset, const fa_params *p) {
+    switch (act) {
+#define FA_RANDOM(name, NAME, id, nparams, from_y)                                                \
+    case FA_##NAME:                                                                               \
+        FA_DISPATCH_(fa_##name##_forward_f32(n, (const float *)x, (float *)y, seed, offset, p),   \
+                     fa_##name##_forward_f64(n, (const double *)x, (double *)y, seed, offset, p))
+#include "fastact/activations.def"
+    default: return FA_ERR_BAD_ACTIVATION;
+    }
+}
+
+fa_status fa_random_backward(fa_activation act, fa_dtype dtype, size_t n, const void *dy, const void *x,
+                             void *dx, uint64_t seed, uint64_t offset, const fa_params *p) {
+    switch (act) {
+#define FA_RANDOM(name, NAME, id, nparams, from_y)                                                 \
+    case FA_##NAME:                                                                                \
+        FA_DISPATCH_(fa_##name##_backward_f32(n, (const float *)dy, (const float *)x, (float *)dx, \
+                                              seed, offset, p),                                    \
+                     fa_##name##_backward_f64(n, (const double *)dy, (const double *)x,            \
+                                              (double *)dx, seed, offset, p))
 #include "fastact/activations.def"
     default: return FA_ERR_BAD_ACTIVATION;
     }

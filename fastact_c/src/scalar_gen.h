@@ -16,28 +16,28 @@
 #include "fa_math.h"
 
 /* ---- identity: f(x) = x */
-FA_INLINE float fa__identity_fwd_f32(float x, const float *p) {
-    (void)x; (void)p;
+FA_INLINE float fa__identity_fwd_f32(float x, const float *prm) {
+    (void)x; (void)prm;
     return x;
 }
-FA_INLINE float fa__identity_bwd_f32(float dy, float x, const float *p) {
-    (void)dy; (void)x; (void)p;
+FA_INLINE float fa__identity_bwd_f32(float dy, float x, const float *prm) {
+    (void)dy; (void)x; (void)prm;
     return dy;
 }
-FA_INLINE float fa__identity_bwdy_f32(float dy, float y, const float *p) {
-    (void)dy; (void)y; (void)p;
+FA_INLINE float fa__identity_bwdy_f32(float dy, float y, const float *prm) {
+    (void)dy; (void)y; (void)prm;
     return dy;
 }
-FA_INLINE double fa__identity_fwd_f64(double x, const double *p) {
-    (void)x; (void)p;
+FA_INLINE double fa__identity_fwd_f64(double x, const double *prm) {
+    (void)x; (void)prm;
     return x;
 }
-FA_INLINE double fa__identity_bwd_f64(double dy, double x, const double *p) {
-    (void)dy; (void)x; (void)p;
+FA_INLINE double fa__identity_bwd_f64(double dy, double x, const double *prm) {
+    (void)dy; (void)x; (void)prm;
     return dy;
 }
-FA_INLINE double fa__identity_bwdy_f64(double dy, double y, const double *p) {
-    (void)dy; (void)y; (void)p;
+FA_INLINE double fa__identity_bwdy_f64(double dy, double y, const double *prm) {
+    (void)dy; (void)y; (void)prm;
     return dy;
 }
 FA_INLINE int fa__identity_params_ok(const double *p) {
@@ -50,28 +50,28 @@ FA_INLINE int fa__identity_fromy_ok(const double *p) {
 }
 
 /* ---- binary_step: f(x) = 1 if x >= 0 else 0 */
-FA_INLINE float fa__binary_step_fwd_f32(float x, const float *p) {
-    (void)x; (void)p;
+FA_INLINE float fa__binary_step_fwd_f32(float x, const float *prm) {
+    (void)x; (void)prm;
     return ((x < 0.0f) ? 0.0f : ((x >= 0.0f) ? 1.0f : x));
 }
-FA_INLINE float fa__binary_step_bwd_f32(float dy, float x, const float *p) {
-    (void)dy; (void)x; (void)p;
+FA_INLINE float fa__binary_step_bwd_f32(float dy, float x, const float *prm) {
+    (void)dy; (void)x; (void)prm;
     return ((x == x) ? 0.0f : x);
 }
-FA_INLINE float fa__binary_step_bwdy_f32(float dy, float y, const float *p) {
-    (void)dy; (void)y; (void)p;
+FA_INLINE float fa__binary_step_bwdy_f32(float dy, float y, const float *prm) {
+    (void)dy; (void)y; (void)prm;
     return ((y == y) ? 0.0f : y);
 }
-FA_INLINE double fa__binary_step_fwd_f64(double x, const double *p) {
-    (void)x; (void)p;
+FA_INLINE double fa__binary_step_fwd_f64(double x, const double *prm) {
+    (void)x; (void)prm;
     return ((x < 0.0) ? 0.0 : ((x >= 0.0) ? 1.0 : x));
 }
-FA_INLINE double fa__binary_step_bwd_f64(double dy, double x, const double *p) {
-    (void)dy; (void)x; (void)p;
+FA_INLINE double fa__binary_step_bwd_f64(double dy, double x, const double *prm) {
+    (void)dy; (void)x; (void)prm;
     return ((x == x) ? 0.0 : x);
 }
-FA_INLINE double fa__binary_step_bwdy_f64(double dy, double y, const double *p) {
-    (void)dy; (void)y; (void)p;
+FA_INLINE double fa__binary_step_bwdy_f64(double dy, double y, const double *prm) {
+    (void)dy; (void)y; (void)prm;
     return ((y == y) ? 0.0 : y);
 }
 FA_INLINE int fa__binary_step_params_ok(const double *p) {
@@ -84,28 +84,28 @@ FA_INLINE int fa__binary_step_fromy_ok(const double *p) {
 }
 
 /* ---- relu: f(x) = max(x, 0) */
-FA_INLINE float fa__relu_fwd_f32(float x, const float *p) {
-    (void)x; (void)p;
+FA_INLINE float fa__relu_fwd_f32(float x, const float *prm) {
+    (void)x; (void)prm;
     return ((x <= 0.0f) ? 0.0f : x);
 }
-FA_INLINE float fa__relu_bwd_f32(float dy, float x, const float *p) {
-    (void)dy; (void)x; (void)p;
+FA_INLINE float fa__relu_bwd_f32(float dy, float x, const float *prm) {
+    (void)dy; (void)x; (void)prm;
     return ((x <= 0.0f) ? 0.0f : dy);
 }
-FA_INLINE float fa__relu_bwdy_f32(float dy, float y, const float *p) {
-    (void)dy; (void)y; (void)p;
+FA_INLINE float fa__relu_bwdy_f32(float dy, float y, const float *prm) {
+    (void)dy; (void)y; (void)prm;
     return ((y <= 0.0f) ? 0.0f : dy);
 }
-FA_INLINE double fa__relu_fwd_f64(double x, const double *p) {
-    (void)x; (void)p;
+FA_INLINE double fa__relu_fwd_f64(double x, const double *prm) {
+    (void)x; (void)prm;
     return ((x <= 0.0) ? 0.0 : x);
 }
-FA_INLINE double fa__relu_bwd_f64(double dy, double x, const double *p) {
-    (void)dy; (void)x; (void)p;
+FA_INLINE double fa__relu_bwd_f64(double dy, double x, const double *prm) {
+    (void)dy; (void)x; (void)prm;
     return ((x <= 0.0) ? 0.0 : dy);
 }
-FA_INLINE double fa__relu_bwdy_f64(double dy, double y, const double *p) {
-    (void)dy; (void)y; (void)p;
+FA_INLINE double fa__relu_bwdy_f64(double dy, double y, const double *prm) {
+    (void)dy; (void)y; (void)prm;
     return ((y <= 0.0) ? 0.0 : dy);
 }
 FA_INLINE int fa__relu_params_ok(const double *p) {
@@ -118,34 +118,34 @@ FA_INLINE int fa__relu_fromy_ok(const double *p) {
 }
 
 /* ---- leaky_relu: f(x) = x if x > 0 else negative_slope * x */
-FA_INLINE float fa__leaky_relu_fwd_f32(float x, const float *p) {
-    const float negative_slope = p[0];
-    (void)x; (void)negative_slope; (void)p;
+FA_INLINE float fa__leaky_relu_fwd_f32(float x, const float *prm) {
+    const float negative_slope = prm[0];
+    (void)x; (void)negative_slope; (void)prm;
     return ((x > 0.0f) ? x : (x * negative_slope));
 }
-FA_INLINE float fa__leaky_relu_bwd_f32(float dy, float x, const float *p) {
-    const float negative_slope = p[0];
-    (void)dy; (void)x; (void)negative_slope; (void)p;
+FA_INLINE float fa__leaky_relu_bwd_f32(float dy, float x, const float *prm) {
+    const float negative_slope = prm[0];
+    (void)dy; (void)x; (void)negative_slope; (void)prm;
     return ((x > 0.0f) ? dy : (dy * negative_slope));
 }
-FA_INLINE float fa__leaky_relu_bwdy_f32(float dy, float y, const float *p) {
-    const float negative_slope = p[0];
-    (void)dy; (void)y; (void)negative_slope; (void)p;
+FA_INLINE float fa__leaky_relu_bwdy_f32(float dy, float y, const float *prm) {
+    const float negative_slope = prm[0];
+    (void)dy; (void)y; (void)negative_slope; (void)prm;
     return ((y > 0.0f) ? dy : (dy * negative_slope));
 }
-FA_INLINE double fa__leaky_relu_fwd_f64(double x, const double *p) {
-    const double negative_slope = p[0];
-    (void)x; (void)negative_slope; (void)p;
+FA_INLINE double fa__leaky_relu_fwd_f64(double x, const double *prm) {
+    const double negative_slope = prm[0];
+    (void)x; (void)negative_slope; (void)prm;
     return ((x > 0.0) ? x : (x * negative_slope));
 }
-FA_INLINE double fa__leaky_relu_bwd_f64(double dy, double x, const double *p) {
-    const double negative_slope = p[0];
-    (void)dy; (void)x; (void)negative_slope; (void)p;
+FA_INLINE double fa__leaky_relu_bwd_f64(double dy, double x, const double *prm) {
+    const double negative_slope = prm[0];
+    (void)dy; (void)x; (void)negative_slope; (void)prm;
     return ((x > 0.0) ? dy : (dy * negative_slope));
 }
-FA_INLINE double fa__leaky_relu_bwdy_f64(double dy, double y, const double *p) {
-    const double negative_slope = p[0];
-    (void)dy; (void)y; (void)negative_slope; (void)p;
+FA_INLINE double fa__leaky_relu_bwdy_f64(double dy, double y, const double *prm) {
+    const double negative_slope = prm[0];
+    (void)dy; (void)y; (void)negative_slope; (void)prm;
     return ((y > 0.0) ? dy : (dy * negative_slope));
 }
 FA_INLINE int fa__leaky_relu_params_ok(const double *p) {
@@ -158,28 +158,28 @@ FA_INLINE int fa__leaky_relu_fromy_ok(const double *p) {
 }
 
 /* ---- relu6: f(x) = min(max(x, 0), 6) */
-FA_INLINE float fa__relu6_fwd_f32(float x, const float *p) {
-    (void)x; (void)p;
+FA_INLINE float fa__relu6_fwd_f32(float x, const float *prm) {
+    (void)x; (void)prm;
     return ((x <= 0.0f) ? 0.0f : ((x >= 6.0f) ? 6.0f : x));
 }
-FA_INLINE float fa__relu6_bwd_f32(float dy, float x, const float *p) {
-    (void)dy; (void)x; (void)p;
+FA_INLINE float fa__relu6_bwd_f32(float dy, float x, const float *prm) {
+    (void)dy; (void)x; (void)prm;
     return ((x <= 0.0f) ? 0.0f : ((x >= 6.0f) ? 0.0f : dy));
 }
-FA_INLINE float fa__relu6_bwdy_f32(float dy, float y, const float *p) {
-    (void)dy; (void)y; (void)p;
+FA_INLINE float fa__relu6_bwdy_f32(float dy, float y, const float *prm) {
+    (void)dy; (void)y; (void)prm;
     return ((y <= 0.0f) ? 0.0f : ((y >= 6.0f) ? 0.0f : dy));
 }
-FA_INLINE double fa__relu6_fwd_f64(double x, const double *p) {
-    (void)x; (void)p;
+FA_INLINE double fa__relu6_fwd_f64(double x, const double *prm) {
+    (void)x; (void)prm;
     return ((x <= 0.0) ? 0.0 : ((x >= 6.0) ? 6.0 : x));
 }
-FA_INLINE double fa__relu6_bwd_f64(double dy, double x, const double *p) {
-    (void)dy; (void)x; (void)p;
+FA_INLINE double fa__relu6_bwd_f64(double dy, double x, const double *prm) {
+    (void)dy; (void)x; (void)prm;
     return ((x <= 0.0) ? 0.0 : ((x >= 6.0) ? 0.0 : dy));
 }
-FA_INLINE double fa__relu6_bwdy_f64(double dy, double y, const double *p) {
-    (void)dy; (void)y; (void)p;
+FA_INLINE double fa__relu6_bwdy_f64(double dy, double y, const double *prm) {
+    (void)dy; (void)y; (void)prm;
     return ((y <= 0.0) ? 0.0 : ((y >= 6.0) ? 0.0 : dy));
 }
 FA_INLINE int fa__relu6_params_ok(const double *p) {
@@ -192,40 +192,40 @@ FA_INLINE int fa__relu6_fromy_ok(const double *p) {
 }
 
 /* ---- hardtanh: f(x) = min(max(x, min_val), max_val) */
-FA_INLINE float fa__hardtanh_fwd_f32(float x, const float *p) {
-    const float min_val = p[0];
-    const float max_val = p[1];
-    (void)x; (void)min_val; (void)max_val; (void)p;
+FA_INLINE float fa__hardtanh_fwd_f32(float x, const float *prm) {
+    const float min_val = prm[0];
+    const float max_val = prm[1];
+    (void)x; (void)min_val; (void)max_val; (void)prm;
     return ((x <= min_val) ? min_val : ((x >= max_val) ? max_val : x));
 }
-FA_INLINE float fa__hardtanh_bwd_f32(float dy, float x, const float *p) {
-    const float min_val = p[0];
-    const float max_val = p[1];
-    (void)dy; (void)x; (void)min_val; (void)max_val; (void)p;
+FA_INLINE float fa__hardtanh_bwd_f32(float dy, float x, const float *prm) {
+    const float min_val = prm[0];
+    const float max_val = prm[1];
+    (void)dy; (void)x; (void)min_val; (void)max_val; (void)prm;
     return ((x <= min_val) ? 0.0f : ((x >= max_val) ? 0.0f : dy));
 }
-FA_INLINE float fa__hardtanh_bwdy_f32(float dy, float y, const float *p) {
-    const float min_val = p[0];
-    const float max_val = p[1];
-    (void)dy; (void)y; (void)min_val; (void)max_val; (void)p;
+FA_INLINE float fa__hardtanh_bwdy_f32(float dy, float y, const float *prm) {
+    const float min_val = prm[0];
+    const float max_val = prm[1];
+    (void)dy; (void)y; (void)min_val; (void)max_val; (void)prm;
     return ((y <= min_val) ? 0.0f : ((y >= max_val) ? 0.0f : dy));
 }
-FA_INLINE double fa__hardtanh_fwd_f64(double x, const double *p) {
-    const double min_val = p[0];
-    const double max_val = p[1];
-    (void)x; (void)min_val; (void)max_val; (void)p;
+FA_INLINE double fa__hardtanh_fwd_f64(double x, const double *prm) {
+    const double min_val = prm[0];
+    const double max_val = prm[1];
+    (void)x; (void)min_val; (void)max_val; (void)prm;
     return ((x <= min_val) ? min_val : ((x >= max_val) ? max_val : x));
 }
-FA_INLINE double fa__hardtanh_bwd_f64(double dy, double x, const double *p) {
-    const double min_val = p[0];
-    const double max_val = p[1];
-    (void)dy; (void)x; (void)min_val; (void)max_val; (void)p;
+FA_INLINE double fa__hardtanh_bwd_f64(double dy, double x, const double *prm) {
+    const double min_val = prm[0];
+    const double max_val = prm[1];
+    (void)dy; (void)x; (void)min_val; (void)max_val; (void)prm;
     return ((x <= min_val) ? 0.0 : ((x >= max_val) ? 0.0 : dy));
 }
-FA_INLINE double fa__hardtanh_bwdy_f64(double dy, double y, const double *p) {
-    const double min_val = p[0];
-    const double max_val = p[1];
-    (void)dy; (void)y; (void)min_val; (void)max_val; (void)p;
+FA_INLINE double fa__hardtanh_bwdy_f64(double dy, double y, const double *prm) {
+    const double min_val = prm[0];
+    const double max_val = prm[1];
+    (void)dy; (void)y; (void)min_val; (void)max_val; (void)prm;
     return ((y <= min_val) ? 0.0 : ((y >= max_val) ? 0.0 : dy));
 }
 FA_INLINE int fa__hardtanh_params_ok(const double *p) {
@@ -238,36 +238,36 @@ FA_INLINE int fa__hardtanh_fromy_ok(const double *p) {
 }
 
 /* ---- sigmoid: f(x) = 1 / (1 + exp(-x)) */
-FA_INLINE float fa__sigmoid_fwd_f32(float x, const float *p) {
-    (void)x; (void)p;
+FA_INLINE float fa__sigmoid_fwd_f32(float x, const float *prm) {
+    (void)x; (void)prm;
     const float e = fa_exp_f32((-fabsf(x)));
     const float r = (1.0f / (1.0f + e));
     return ((x >= 0.0f) ? r : (e * r));
 }
-FA_INLINE float fa__sigmoid_bwd_f32(float dy, float x, const float *p) {
-    (void)dy; (void)x; (void)p;
+FA_INLINE float fa__sigmoid_bwd_f32(float dy, float x, const float *prm) {
+    (void)dy; (void)x; (void)prm;
     const float e = fa_exp_f32((-fabsf(x)));
     const float r = (1.0f / (1.0f + e));
     return (dy * ((e * r) * r));
 }
-FA_INLINE float fa__sigmoid_bwdy_f32(float dy, float y, const float *p) {
-    (void)dy; (void)y; (void)p;
+FA_INLINE float fa__sigmoid_bwdy_f32(float dy, float y, const float *prm) {
+    (void)dy; (void)y; (void)prm;
     return (dy * (y * (1.0f - y)));
 }
-FA_INLINE double fa__sigmoid_fwd_f64(double x, const double *p) {
-    (void)x; (void)p;
+FA_INLINE double fa__sigmoid_fwd_f64(double x, const double *prm) {
+    (void)x; (void)prm;
     const double e = fa_exp_f64((-fabs(x)));
     const double r = (1.0 / (1.0 + e));
     return ((x >= 0.0) ? r : (e * r));
 }
-FA_INLINE double fa__sigmoid_bwd_f64(double dy, double x, const double *p) {
-    (void)dy; (void)x; (void)p;
+FA_INLINE double fa__sigmoid_bwd_f64(double dy, double x, const double *prm) {
+    (void)dy; (void)x; (void)prm;
     const double e = fa_exp_f64((-fabs(x)));
     const double r = (1.0 / (1.0 + e));
     return (dy * ((e * r) * r));
 }
-FA_INLINE double fa__sigmoid_bwdy_f64(double dy, double y, const double *p) {
-    (void)dy; (void)y; (void)p;
+FA_INLINE double fa__sigmoid_bwdy_f64(double dy, double y, const double *prm) {
+    (void)dy; (void)y; (void)prm;
     return (dy * (y * (1.0 - y)));
 }
 FA_INLINE int fa__sigmoid_params_ok(const double *p) {
@@ -280,32 +280,32 @@ FA_INLINE int fa__sigmoid_fromy_ok(const double *p) {
 }
 
 /* ---- tanh: f(x) = tanh(x) */
-FA_INLINE float fa__tanh_fwd_f32(float x, const float *p) {
-    (void)x; (void)p;
+FA_INLINE float fa__tanh_fwd_f32(float x, const float *prm) {
+    (void)x; (void)prm;
     return fa_tanh_f32(x);
 }
-FA_INLINE float fa__tanh_bwd_f32(float dy, float x, const float *p) {
-    (void)dy; (void)x; (void)p;
+FA_INLINE float fa__tanh_bwd_f32(float dy, float x, const float *prm) {
+    (void)dy; (void)x; (void)prm;
     const float e = fa_exp_f32(((-2.0f) * fabsf(x)));
     const float d = (1.0f + e);
     return (dy * ((4.0f * e) / (d * d)));
 }
-FA_INLINE float fa__tanh_bwdy_f32(float dy, float y, const float *p) {
-    (void)dy; (void)y; (void)p;
+FA_INLINE float fa__tanh_bwdy_f32(float dy, float y, const float *prm) {
+    (void)dy; (void)y; (void)prm;
     return (dy * ((1.0f - y) * (1.0f + y)));
 }
-FA_INLINE double fa__tanh_fwd_f64(double x, const double *p) {
-    (void)x; (void)p;
+FA_INLINE double fa__tanh_fwd_f64(double x, const double *prm) {
+    (void)x; (void)prm;
     return fa_tanh_f64(x);
 }
-FA_INLINE double fa__tanh_bwd_f64(double dy, double x, const double *p) {
-    (void)dy; (void)x; (void)p;
+FA_INLINE double fa__tanh_bwd_f64(double dy, double x, const double *prm) {
+    (void)dy; (void)x; (void)prm;
     const double e = fa_exp_f64(((-2.0) * fabs(x)));
     const double d = (1.0 + e);
     return (dy * ((4.0 * e) / (d * d)));
 }
-FA_INLINE double fa__tanh_bwdy_f64(double dy, double y, const double *p) {
-    (void)dy; (void)y; (void)p;
+FA_INLINE double fa__tanh_bwdy_f64(double dy, double y, const double *prm) {
+    (void)dy; (void)y; (void)prm;
     return (dy * ((1.0 - y) * (1.0 + y)));
 }
 FA_INLINE int fa__tanh_params_ok(const double *p) {
@@ -318,34 +318,34 @@ FA_INLINE int fa__tanh_fromy_ok(const double *p) {
 }
 
 /* ---- elu: f(x) = x if x > 0 else alpha * (exp(x) - 1) */
-FA_INLINE float fa__elu_fwd_f32(float x, const float *p) {
-    const float alpha = p[0];
-    (void)x; (void)alpha; (void)p;
+FA_INLINE float fa__elu_fwd_f32(float x, const float *prm) {
+    const float alpha = prm[0];
+    (void)x; (void)alpha; (void)prm;
     return ((x > 0.0f) ? x : (alpha * fa_expm1_f32(x)));
 }
-FA_INLINE float fa__elu_bwd_f32(float dy, float x, const float *p) {
-    const float alpha = p[0];
-    (void)dy; (void)x; (void)alpha; (void)p;
+FA_INLINE float fa__elu_bwd_f32(float dy, float x, const float *prm) {
+    const float alpha = prm[0];
+    (void)dy; (void)x; (void)alpha; (void)prm;
     return ((x > 0.0f) ? dy : (dy * (alpha * fa_exp_f32(x))));
 }
-FA_INLINE float fa__elu_bwdy_f32(float dy, float y, const float *p) {
-    const float alpha = p[0];
-    (void)dy; (void)y; (void)alpha; (void)p;
+FA_INLINE float fa__elu_bwdy_f32(float dy, float y, const float *prm) {
+    const float alpha = prm[0];
+    (void)dy; (void)y; (void)alpha; (void)prm;
     return ((y > 0.0f) ? dy : (dy * (y + alpha)));
 }
-FA_INLINE double fa__elu_fwd_f64(double x, const double *p) {
-    const double alpha = p[0];
-    (void)x; (void)alpha; (void)p;
+FA_INLINE double fa__elu_fwd_f64(double x, const double *prm) {
+    const double alpha = prm[0];
+    (void)x; (void)alpha; (void)prm;
     return ((x > 0.0) ? x : (alpha * fa_expm1_f64(x)));
 }
-FA_INLINE double fa__elu_bwd_f64(double dy, double x, const double *p) {
-    const double alpha = p[0];
-    (void)dy; (void)x; (void)alpha; (void)p;
+FA_INLINE double fa__elu_bwd_f64(double dy, double x, const double *prm) {
+    const double alpha = prm[0];
+    (void)dy; (void)x; (void)alpha; (void)prm;
     return ((x > 0.0) ? dy : (dy * (alpha * fa_exp_f64(x))));
 }
-FA_INLINE double fa__elu_bwdy_f64(double dy, double y, const double *p) {
-    const double alpha = p[0];
-    (void)dy; (void)y; (void)alpha; (void)p;
+FA_INLINE double fa__elu_bwdy_f64(double dy, double y, const double *prm) {
+    const double alpha = prm[0];
+    (void)dy; (void)y; (void)alpha; (void)prm;
     return ((y > 0.0) ? dy : (dy * (y + alpha)));
 }
 FA_INLINE int fa__elu_params_ok(const double *p) {
@@ -358,28 +358,28 @@ FA_INLINE int fa__elu_fromy_ok(const double *p) {
 }
 
 /* ---- selu: f(x) = scale * (x if x > 0 else alpha * (exp(x) - 1)), alpha = 1.6732632423543772848170429916717, scale = 1.0507009873554804934193349852946 */
-FA_INLINE float fa__selu_fwd_f32(float x, const float *p) {
-    (void)x; (void)p;
+FA_INLINE float fa__selu_fwd_f32(float x, const float *prm) {
+    (void)x; (void)prm;
     return (1.0507009873554804934193349852946f * ((x > 0.0f) ? x : (1.6732632423543772848170429916717f * fa_expm1_f32(x))));
 }
-FA_INLINE float fa__selu_bwd_f32(float dy, float x, const float *p) {
-    (void)dy; (void)x; (void)p;
+FA_INLINE float fa__selu_bwd_f32(float dy, float x, const float *prm) {
+    (void)dy; (void)x; (void)prm;
     return ((x > 0.0f) ? (dy * 1.0507009873554804934193349852946f) : (dy * (1.7580993408473768599402175208123f * fa_exp_f32(x))));
 }
-FA_INLINE float fa__selu_bwdy_f32(float dy, float y, const float *p) {
-    (void)dy; (void)y; (void)p;
+FA_INLINE float fa__selu_bwdy_f32(float dy, float y, const float *prm) {
+    (void)dy; (void)y; (void)prm;
     return ((y > 0.0f) ? (dy * 1.0507009873554804934193349852946f) : (dy * (y + 1.7580993408473768599402175208123f)));
 }
-FA_INLINE double fa__selu_fwd_f64(double x, const double *p) {
-    (void)x; (void)p;
+FA_INLINE double fa__selu_fwd_f64(double x, const double *prm) {
+    (void)x; (void)prm;
     return (1.0507009873554804934193349852946 * ((x > 0.0) ? x : (1.6732632423543772848170429916717 * fa_expm1_f64(x))));
 }
-FA_INLINE double fa__selu_bwd_f64(double dy, double x, const double *p) {
-    (void)dy; (void)x; (void)p;
+FA_INLINE double fa__selu_bwd_f64(double dy, double x, const double *prm) {
+    (void)dy; (void)x; (void)prm;
     return ((x > 0.0) ? (dy * 1.0507009873554804934193349852946) : (dy * (1.7580993408473768599402175208123 * fa_exp_f64(x))));
 }
-FA_INLINE double fa__selu_bwdy_f64(double dy, double y, const double *p) {
-    (void)dy; (void)y; (void)p;
+FA_INLINE double fa__selu_bwdy_f64(double dy, double y, const double *prm) {
+    (void)dy; (void)y; (void)prm;
     return ((y > 0.0) ? (dy * 1.0507009873554804934193349852946) : (dy * (y + 1.7580993408473768599402175208123)));
 }
 FA_INLINE int fa__selu_params_ok(const double *p) {
@@ -392,35 +392,35 @@ FA_INLINE int fa__selu_fromy_ok(const double *p) {
 }
 
 /* ---- softplus: f(x) = x if beta*x > threshold else log(1 + exp(beta*x)) / beta */
-FA_INLINE float fa__softplus_fwd_f32(float x, const float *p) {
-    const float beta = p[0];
-    const float threshold = p[1];
-    (void)x; (void)beta; (void)threshold; (void)p;
+FA_INLINE float fa__softplus_fwd_f32(float x, const float *prm) {
+    const float beta = prm[0];
+    const float threshold = prm[1];
+    (void)x; (void)beta; (void)threshold; (void)prm;
     const float z = (x * beta);
     const float r = ((((z) > (0.0f) ? (z) : (0.0f)) + fa_log1p_f32(fa_exp_f32((-fabsf(z))))) / beta);
     return ((z > threshold) ? x : r);
 }
-FA_INLINE float fa__softplus_bwd_f32(float dy, float x, const float *p) {
-    const float beta = p[0];
-    const float threshold = p[1];
-    (void)dy; (void)x; (void)beta; (void)threshold; (void)p;
+FA_INLINE float fa__softplus_bwd_f32(float dy, float x, const float *prm) {
+    const float beta = prm[0];
+    const float threshold = prm[1];
+    (void)dy; (void)x; (void)beta; (void)threshold; (void)prm;
     const float z = (x * beta);
-    return ((z > threshold) ? dy : (dy * fa__sigmoid_fwd_f32(z, p)));
+    return ((z > threshold) ? dy : (dy * fa__sigmoid_fwd_f32(z, prm)));
 }
-FA_INLINE double fa__softplus_fwd_f64(double x, const double *p) {
-    const double beta = p[0];
-    const double threshold = p[1];
-    (void)x; (void)beta; (void)threshold; (void)p;
+FA_INLINE double fa__softplus_fwd_f64(double x, const double *prm) {
+    const double beta = prm[0];
+    const double threshold = prm[1];
+    (void)x; (void)beta; (void)threshold; (void)prm;
     const double z = (x * beta);
     const double r = ((((z) > (0.0) ? (z) : (0.0)) + fa_log1p_f64(fa_exp_f64((-fabs(z))))) / beta);
     return ((z > threshold) ? x : r);
 }
-FA_INLINE double fa__softplus_bwd_f64(double dy, double x, const double *p) {
-    const double beta = p[0];
-    const double threshold = p[1];
-    (void)dy; (void)x; (void)beta; (void)threshold; (void)p;
+FA_INLINE double fa__softplus_bwd_f64(double dy, double x, const double *prm) {
+    const double beta = prm[0];
+    const double threshold = prm[1];
+    (void)dy; (void)x; (void)beta; (void)threshold; (void)prm;
     const double z = (x * beta);
-    return ((z > threshold) ? dy : (dy * fa__sigmoid_fwd_f64(z, p)));
+    return ((z > threshold) ? dy : (dy * fa__sigmoid_fwd_f64(z, prm)));
 }
 FA_INLINE int fa__softplus_params_ok(const double *p) {
     (void)p;
@@ -428,23 +428,23 @@ FA_INLINE int fa__softplus_params_ok(const double *p) {
 }
 
 /* ---- softsign: f(x) = x / (1 + |x|) */
-FA_INLINE float fa__softsign_fwd_f32(float x, const float *p) {
-    (void)x; (void)p;
+FA_INLINE float fa__softsign_fwd_f32(float x, const float *prm) {
+    (void)x; (void)prm;
     const float a = fabsf(x);
     return ((a == ((float)INFINITY)) ? copysignf(1.0f, x) : (x / (1.0f + a)));
 }
-FA_INLINE float fa__softsign_bwd_f32(float dy, float x, const float *p) {
-    (void)dy; (void)x; (void)p;
+FA_INLINE float fa__softsign_bwd_f32(float dy, float x, const float *prm) {
+    (void)dy; (void)x; (void)prm;
     const float d = (1.0f + fabsf(x));
     return ((dy / d) / d);
 }
-FA_INLINE double fa__softsign_fwd_f64(double x, const double *p) {
-    (void)x; (void)p;
+FA_INLINE double fa__softsign_fwd_f64(double x, const double *prm) {
+    (void)x; (void)prm;
     const double a = fabs(x);
     return ((a == ((double)INFINITY)) ? copysign(1.0, x) : (x / (1.0 + a)));
 }
-FA_INLINE double fa__softsign_bwd_f64(double dy, double x, const double *p) {
-    (void)dy; (void)x; (void)p;
+FA_INLINE double fa__softsign_bwd_f64(double dy, double x, const double *prm) {
+    (void)dy; (void)x; (void)prm;
     const double d = (1.0 + fabs(x));
     return ((dy / d) / d);
 }
@@ -454,16 +454,16 @@ FA_INLINE int fa__softsign_params_ok(const double *p) {
 }
 
 /* ---- softmax: f(x)_i = exp(x_i - max(x)) / sum_j exp(x_j - max(x)) */
-FA_INLINE double fa__softmax_fwd_f64(double x, double m, double s, double s1, const double *p) {
-    (void)m; (void)s; (void)s1; (void)x; (void)p;
+FA_INLINE double fa__softmax_fwd_f64(double x, double m, double s, double s1, const double *prm) {
+    (void)m; (void)s; (void)s1; (void)x; (void)prm;
     return (fa_exp_f64((x - m)) / s);
 }
-FA_INLINE double fa__softmax_red_f64(double dy, double y, const double *p) {
-    (void)dy; (void)y; (void)p;
+FA_INLINE double fa__softmax_red_f64(double dy, double y, const double *prm) {
+    (void)dy; (void)y; (void)prm;
     return (dy * y);
 }
-FA_INLINE double fa__softmax_bwdy_f64(double dy, double y, double r, const double *p) {
-    (void)dy; (void)r; (void)y; (void)p;
+FA_INLINE double fa__softmax_bwdy_f64(double dy, double y, double r, const double *prm) {
+    (void)dy; (void)r; (void)y; (void)prm;
     return (y * (dy - r));
 }
 FA_INLINE int fa__softmax_params_ok(const double *p) {
@@ -476,16 +476,16 @@ FA_INLINE int fa__softmax_fromy_ok(const double *p) {
 }
 
 /* ---- log_softmax: f(x)_i = x_i - max(x) - log(sum_j exp(x_j - max(x))) */
-FA_INLINE double fa__log_softmax_fwd_f64(double x, double m, double s, double s1, const double *p) {
-    (void)m; (void)s; (void)s1; (void)x; (void)p;
+FA_INLINE double fa__log_softmax_fwd_f64(double x, double m, double s, double s1, const double *prm) {
+    (void)m; (void)s; (void)s1; (void)x; (void)prm;
     return ((x - m) - fa_log1p_f64(s1));
 }
-FA_INLINE double fa__log_softmax_red_f64(double dy, double y, const double *p) {
-    (void)dy; (void)y; (void)p;
+FA_INLINE double fa__log_softmax_red_f64(double dy, double y, const double *prm) {
+    (void)dy; (void)y; (void)prm;
     return dy;
 }
-FA_INLINE double fa__log_softmax_bwdy_f64(double dy, double y, double r, const double *p) {
-    (void)dy; (void)r; (void)y; (void)p;
+FA_INLINE double fa__log_softmax_bwdy_f64(double dy, double y, double r, const double *prm) {
+    (void)dy; (void)r; (void)y; (void)prm;
     return (dy - (fa_exp_f64(y) * r));
 }
 FA_INLINE int fa__log_softmax_params_ok(const double *p) {
@@ -498,28 +498,28 @@ FA_INLINE int fa__log_softmax_fromy_ok(const double *p) {
 }
 
 /* ---- prelu: f(x) = x if x > 0 else weight[c] * x */
-FA_INLINE float fa__prelu_fwd_f32(float x, float w, const float *p) {
-    (void)w; (void)x; (void)p;
+FA_INLINE float fa__prelu_fwd_f32(float x, float w, const float *prm) {
+    (void)w; (void)x; (void)prm;
     return ((x > 0.0f) ? x : (w * x));
 }
-FA_INLINE float fa__prelu_bwd_f32(float dy, float x, float w, const float *p) {
-    (void)dy; (void)w; (void)x; (void)p;
+FA_INLINE float fa__prelu_bwd_f32(float dy, float x, float w, const float *prm) {
+    (void)dy; (void)w; (void)x; (void)prm;
     return ((x > 0.0f) ? dy : (w * dy));
 }
-FA_INLINE float fa__prelu_bwdw_f32(float dy, float x, float w, const float *p) {
-    (void)dy; (void)w; (void)x; (void)p;
+FA_INLINE float fa__prelu_bwdw_f32(float dy, float x, float w, const float *prm) {
+    (void)dy; (void)w; (void)x; (void)prm;
     return ((x > 0.0f) ? 0.0f : (dy * x));
 }
-FA_INLINE double fa__prelu_fwd_f64(double x, double w, const double *p) {
-    (void)w; (void)x; (void)p;
+FA_INLINE double fa__prelu_fwd_f64(double x, double w, const double *prm) {
+    (void)w; (void)x; (void)prm;
     return ((x > 0.0) ? x : (w * x));
 }
-FA_INLINE double fa__prelu_bwd_f64(double dy, double x, double w, const double *p) {
-    (void)dy; (void)w; (void)x; (void)p;
+FA_INLINE double fa__prelu_bwd_f64(double dy, double x, double w, const double *prm) {
+    (void)dy; (void)w; (void)x; (void)prm;
     return ((x > 0.0) ? dy : (w * dy));
 }
-FA_INLINE double fa__prelu_bwdw_f64(double dy, double x, double w, const double *p) {
-    (void)dy; (void)w; (void)x; (void)p;
+FA_INLINE double fa__prelu_bwdw_f64(double dy, double x, double w, const double *prm) {
+    (void)dy; (void)w; (void)x; (void)prm;
     return ((x > 0.0) ? 0.0 : (dy * x));
 }
 FA_INLINE int fa__prelu_params_ok(const double *p) {
@@ -528,34 +528,34 @@ FA_INLINE int fa__prelu_params_ok(const double *p) {
 }
 
 /* ---- clipped_relu: f(x) = min(max(x, 0), max_value) */
-FA_INLINE float fa__clipped_relu_fwd_f32(float x, const float *p) {
-    const float max_value = p[0];
-    (void)x; (void)max_value; (void)p;
+FA_INLINE float fa__clipped_relu_fwd_f32(float x, const float *prm) {
+    const float max_value = prm[0];
+    (void)x; (void)max_value; (void)prm;
     return ((x <= 0.0f) ? 0.0f : ((x >= max_value) ? max_value : x));
 }
-FA_INLINE float fa__clipped_relu_bwd_f32(float dy, float x, const float *p) {
-    const float max_value = p[0];
-    (void)dy; (void)x; (void)max_value; (void)p;
+FA_INLINE float fa__clipped_relu_bwd_f32(float dy, float x, const float *prm) {
+    const float max_value = prm[0];
+    (void)dy; (void)x; (void)max_value; (void)prm;
     return ((x <= 0.0f) ? 0.0f : ((x >= max_value) ? 0.0f : dy));
 }
-FA_INLINE float fa__clipped_relu_bwdy_f32(float dy, float y, const float *p) {
-    const float max_value = p[0];
-    (void)dy; (void)y; (void)max_value; (void)p;
+FA_INLINE float fa__clipped_relu_bwdy_f32(float dy, float y, const float *prm) {
+    const float max_value = prm[0];
+    (void)dy; (void)y; (void)max_value; (void)prm;
     return ((y <= 0.0f) ? 0.0f : ((y >= max_value) ? 0.0f : dy));
 }
-FA_INLINE double fa__clipped_relu_fwd_f64(double x, const double *p) {
-    const double max_value = p[0];
-    (void)x; (void)max_value; (void)p;
+FA_INLINE double fa__clipped_relu_fwd_f64(double x, const double *prm) {
+    const double max_value = prm[0];
+    (void)x; (void)max_value; (void)prm;
     return ((x <= 0.0) ? 0.0 : ((x >= max_value) ? max_value : x));
 }
-FA_INLINE double fa__clipped_relu_bwd_f64(double dy, double x, const double *p) {
-    const double max_value = p[0];
-    (void)dy; (void)x; (void)max_value; (void)p;
+FA_INLINE double fa__clipped_relu_bwd_f64(double dy, double x, const double *prm) {
+    const double max_value = prm[0];
+    (void)dy; (void)x; (void)max_value; (void)prm;
     return ((x <= 0.0) ? 0.0 : ((x >= max_value) ? 0.0 : dy));
 }
-FA_INLINE double fa__clipped_relu_bwdy_f64(double dy, double y, const double *p) {
-    const double max_value = p[0];
-    (void)dy; (void)y; (void)max_value; (void)p;
+FA_INLINE double fa__clipped_relu_bwdy_f64(double dy, double y, const double *prm) {
+    const double max_value = prm[0];
+    (void)dy; (void)y; (void)max_value; (void)prm;
     return ((y <= 0.0) ? 0.0 : ((y >= max_value) ? 0.0 : dy));
 }
 FA_INLINE int fa__clipped_relu_params_ok(const double *p) {
@@ -568,34 +568,34 @@ FA_INLINE int fa__clipped_relu_fromy_ok(const double *p) {
 }
 
 /* ---- celu: f(x) = x if x > 0 else alpha * (exp(x / alpha) - 1) */
-FA_INLINE float fa__celu_fwd_f32(float x, const float *p) {
-    const float alpha = p[0];
-    (void)x; (void)alpha; (void)p;
+FA_INLINE float fa__celu_fwd_f32(float x, const float *prm) {
+    const float alpha = prm[0];
+    (void)x; (void)alpha; (void)prm;
     return ((x > 0.0f) ? x : (alpha * fa_expm1_f32((x / alpha))));
 }
-FA_INLINE float fa__celu_bwd_f32(float dy, float x, const float *p) {
-    const float alpha = p[0];
-    (void)dy; (void)x; (void)alpha; (void)p;
+FA_INLINE float fa__celu_bwd_f32(float dy, float x, const float *prm) {
+    const float alpha = prm[0];
+    (void)dy; (void)x; (void)alpha; (void)prm;
     return ((x > 0.0f) ? dy : (dy * fa_exp_f32((x / alpha))));
 }
-FA_INLINE float fa__celu_bwdy_f32(float dy, float y, const float *p) {
-    const float alpha = p[0];
-    (void)dy; (void)y; (void)alpha; (void)p;
+FA_INLINE float fa__celu_bwdy_f32(float dy, float y, const float *prm) {
+    const float alpha = prm[0];
+    (void)dy; (void)y; (void)alpha; (void)prm;
     return ((y > 0.0f) ? dy : (dy * ((y / alpha) + 1.0f)));
 }
-FA_INLINE double fa__celu_fwd_f64(double x, const double *p) {
-    const double alpha = p[0];
-    (void)x; (void)alpha; (void)p;
+FA_INLINE double fa__celu_fwd_f64(double x, const double *prm) {
+    const double alpha = prm[0];
+    (void)x; (void)alpha; (void)prm;
     return ((x > 0.0) ? x : (alpha * fa_expm1_f64((x / alpha))));
 }
-FA_INLINE double fa__celu_bwd_f64(double dy, double x, const double *p) {
-    const double alpha = p[0];
-    (void)dy; (void)x; (void)alpha; (void)p;
+FA_INLINE double fa__celu_bwd_f64(double dy, double x, const double *prm) {
+    const double alpha = prm[0];
+    (void)dy; (void)x; (void)alpha; (void)prm;
     return ((x > 0.0) ? dy : (dy * fa_exp_f64((x / alpha))));
 }
-FA_INLINE double fa__celu_bwdy_f64(double dy, double y, const double *p) {
-    const double alpha = p[0];
-    (void)dy; (void)y; (void)alpha; (void)p;
+FA_INLINE double fa__celu_bwdy_f64(double dy, double y, const double *prm) {
+    const double alpha = prm[0];
+    (void)dy; (void)y; (void)alpha; (void)prm;
     return ((y > 0.0) ? dy : (dy * ((y / alpha) + 1.0)));
 }
 FA_INLINE int fa__celu_params_ok(const double *p) {
@@ -608,28 +608,28 @@ FA_INLINE int fa__celu_fromy_ok(const double *p) {
 }
 
 /* ---- threshold: f(x) = x if x > threshold else value */
-FA_INLINE float fa__threshold_fwd_f32(float x, const float *p) {
-    const float threshold = p[0];
-    const float value = p[1];
-    (void)x; (void)threshold; (void)value; (void)p;
+FA_INLINE float fa__threshold_fwd_f32(float x, const float *prm) {
+    const float threshold = prm[0];
+    const float value = prm[1];
+    (void)x; (void)threshold; (void)value; (void)prm;
     return ((x <= threshold) ? value : x);
 }
-FA_INLINE float fa__threshold_bwd_f32(float dy, float x, const float *p) {
-    const float threshold = p[0];
-    const float value = p[1];
-    (void)dy; (void)x; (void)threshold; (void)value; (void)p;
+FA_INLINE float fa__threshold_bwd_f32(float dy, float x, const float *prm) {
+    const float threshold = prm[0];
+    const float value = prm[1];
+    (void)dy; (void)x; (void)threshold; (void)value; (void)prm;
     return ((x <= threshold) ? 0.0f : dy);
 }
-FA_INLINE double fa__threshold_fwd_f64(double x, const double *p) {
-    const double threshold = p[0];
-    const double value = p[1];
-    (void)x; (void)threshold; (void)value; (void)p;
+FA_INLINE double fa__threshold_fwd_f64(double x, const double *prm) {
+    const double threshold = prm[0];
+    const double value = prm[1];
+    (void)x; (void)threshold; (void)value; (void)prm;
     return ((x <= threshold) ? value : x);
 }
-FA_INLINE double fa__threshold_bwd_f64(double dy, double x, const double *p) {
-    const double threshold = p[0];
-    const double value = p[1];
-    (void)dy; (void)x; (void)threshold; (void)value; (void)p;
+FA_INLINE double fa__threshold_bwd_f64(double dy, double x, const double *prm) {
+    const double threshold = prm[0];
+    const double value = prm[1];
+    (void)dy; (void)x; (void)threshold; (void)value; (void)prm;
     return ((x <= threshold) ? 0.0 : dy);
 }
 FA_INLINE int fa__threshold_params_ok(const double *p) {
@@ -638,13 +638,13 @@ FA_INLINE int fa__threshold_params_ok(const double *p) {
 }
 
 /* ---- gelu_tanh: f(x) = x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3))) = x * sigmoid(2u) */
-FA_INLINE double fa__gelu_tanh_fwd_f64(double x, const double *p) {
-    (void)x; (void)p;
+FA_INLINE double fa__gelu_tanh_fwd_f64(double x, const double *prm) {
+    (void)x; (void)prm;
     const double t = (1.5957691216057307117597842397375 * (x + (((0.044715 * x) * x) * x)));
-    return (x * fa__sigmoid_fwd_f64(t, p));
+    return (x * fa__sigmoid_fwd_f64(t, prm));
 }
-FA_INLINE double fa__gelu_tanh_bwd_f64(double dy, double x, const double *p) {
-    (void)dy; (void)x; (void)p;
+FA_INLINE double fa__gelu_tanh_bwd_f64(double dy, double x, const double *prm) {
+    (void)dy; (void)x; (void)prm;
     const double t = (1.5957691216057307117597842397375 * (x + (((0.044715 * x) * x) * x)));
     const double e = fa_exp_f64((-fabs(t)));
     const double r = (1.0 / (1.0 + e));
@@ -652,12 +652,12 @@ FA_INLINE double fa__gelu_tanh_bwd_f64(double dy, double x, const double *p) {
     const double d = (s + ((x * ((e * r) * r)) * (1.5957691216057307117597842397375 * (1.0 + ((0.134145 * x) * x)))));
     return (dy * ((fabs(x) < 1e10) ? d : s));
 }
-FA_INLINE float fa__gelu_tanh_fwd_f32(float x, const float *p) {
-    const double pd[4] = {p[0], p[1], p[2], p[3]};
+FA_INLINE float fa__gelu_tanh_fwd_f32(float x, const float *prm) {
+    const double pd[4] = {prm[0], prm[1], prm[2], prm[3]};
     return (float)fa__gelu_tanh_fwd_f64((double)x, pd);
 }
-FA_INLINE float fa__gelu_tanh_bwd_f32(float dy, float x, const float *p) {
-    const double pd[4] = {p[0], p[1], p[2], p[3]};
+FA_INLINE float fa__gelu_tanh_bwd_f32(float dy, float x, const float *prm) {
+    const double pd[4] = {prm[0], prm[1], prm[2], prm[3]};
     return (float)fa__gelu_tanh_bwd_f64((double)dy, (double)x, pd);
 }
 FA_INLINE int fa__gelu_tanh_params_ok(const double *p) {
@@ -666,24 +666,24 @@ FA_INLINE int fa__gelu_tanh_params_ok(const double *p) {
 }
 
 /* ---- quick_gelu: f(x) = x * sigmoid(1.702 x) */
-FA_INLINE double fa__quick_gelu_fwd_f64(double x, const double *p) {
-    (void)x; (void)p;
-    return (x * fa__sigmoid_fwd_f64((1.702 * x), p));
+FA_INLINE double fa__quick_gelu_fwd_f64(double x, const double *prm) {
+    (void)x; (void)prm;
+    return (x * fa__sigmoid_fwd_f64((1.702 * x), prm));
 }
-FA_INLINE double fa__quick_gelu_bwd_f64(double dy, double x, const double *p) {
-    (void)dy; (void)x; (void)p;
+FA_INLINE double fa__quick_gelu_bwd_f64(double dy, double x, const double *prm) {
+    (void)dy; (void)x; (void)prm;
     const double t = (1.702 * x);
     const double e = fa_exp_f64((-fabs(t)));
     const double r = (1.0 / (1.0 + e));
     const double s = ((t >= 0.0) ? r : (e * r));
     return (dy * ((fabs(x) < 1e10) ? (s + (t * ((e * r) * r))) : s));
 }
-FA_INLINE float fa__quick_gelu_fwd_f32(float x, const float *p) {
-    const double pd[4] = {p[0], p[1], p[2], p[3]};
+FA_INLINE float fa__quick_gelu_fwd_f32(float x, const float *prm) {
+    const double pd[4] = {prm[0], prm[1], prm[2], prm[3]};
     return (float)fa__quick_gelu_fwd_f64((double)x, pd);
 }
-FA_INLINE float fa__quick_gelu_bwd_f32(float dy, float x, const float *p) {
-    const double pd[4] = {p[0], p[1], p[2], p[3]};
+FA_INLINE float fa__quick_gelu_bwd_f32(float dy, float x, const float *prm) {
+    const double pd[4] = {prm[0], prm[1], prm[2], prm[3]};
     return (float)fa__quick_gelu_bwd_f64((double)dy, (double)x, pd);
 }
 FA_INLINE int fa__quick_gelu_params_ok(const double *p) {
@@ -692,23 +692,23 @@ FA_INLINE int fa__quick_gelu_params_ok(const double *p) {
 }
 
 /* ---- silu: f(x) = x * sigmoid(x) */
-FA_INLINE double fa__silu_fwd_f64(double x, const double *p) {
-    (void)x; (void)p;
-    return (x * fa__sigmoid_fwd_f64(x, p));
+FA_INLINE double fa__silu_fwd_f64(double x, const double *prm) {
+    (void)x; (void)prm;
+    return (x * fa__sigmoid_fwd_f64(x, prm));
 }
-FA_INLINE double fa__silu_bwd_f64(double dy, double x, const double *p) {
-    (void)dy; (void)x; (void)p;
+FA_INLINE double fa__silu_bwd_f64(double dy, double x, const double *prm) {
+    (void)dy; (void)x; (void)prm;
     const double e = fa_exp_f64((-fabs(x)));
     const double r = (1.0 / (1.0 + e));
     const double s = ((x >= 0.0) ? r : (e * r));
     return (dy * ((fabs(x) < 1e10) ? (s + (x * ((e * r) * r))) : s));
 }
-FA_INLINE float fa__silu_fwd_f32(float x, const float *p) {
-    const double pd[4] = {p[0], p[1], p[2], p[3]};
+FA_INLINE float fa__silu_fwd_f32(float x, const float *prm) {
+    const double pd[4] = {prm[0], prm[1], prm[2], prm[3]};
     return (float)fa__silu_fwd_f64((double)x, pd);
 }
-FA_INLINE float fa__silu_bwd_f32(float dy, float x, const float *p) {
-    const double pd[4] = {p[0], p[1], p[2], p[3]};
+FA_INLINE float fa__silu_bwd_f32(float dy, float x, const float *prm) {
+    const double pd[4] = {prm[0], prm[1], prm[2], prm[3]};
     return (float)fa__silu_bwd_f64((double)dy, (double)x, pd);
 }
 FA_INLINE int fa__silu_params_ok(const double *p) {
@@ -717,22 +717,22 @@ FA_INLINE int fa__silu_params_ok(const double *p) {
 }
 
 /* ---- hardswish: f(x) = x * min(max(x + 3, 0), 6) / 6 */
-FA_INLINE float fa__hardswish_fwd_f32(float x, const float *p) {
-    (void)x; (void)p;
+FA_INLINE float fa__hardswish_fwd_f32(float x, const float *prm) {
+    (void)x; (void)prm;
     const float u = (x + 3.0f);
     return ((u <= 0.0f) ? 0.0f : ((u >= 6.0f) ? x : ((x * u) / 6.0f)));
 }
-FA_INLINE float fa__hardswish_bwd_f32(float dy, float x, const float *p) {
-    (void)dy; (void)x; (void)p;
+FA_INLINE float fa__hardswish_bwd_f32(float dy, float x, const float *prm) {
+    (void)dy; (void)x; (void)prm;
     return ((x < (-3.0f)) ? 0.0f : ((x <= 3.0f) ? (dy * (((2.0f * x) + 3.0f) / 6.0f)) : dy));
 }
-FA_INLINE double fa__hardswish_fwd_f64(double x, const double *p) {
-    (void)x; (void)p;
+FA_INLINE double fa__hardswish_fwd_f64(double x, const double *prm) {
+    (void)x; (void)prm;
     const double u = (x + 3.0);
     return ((u <= 0.0) ? 0.0 : ((u >= 6.0) ? x : ((x * u) / 6.0)));
 }
-FA_INLINE double fa__hardswish_bwd_f64(double dy, double x, const double *p) {
-    (void)dy; (void)x; (void)p;
+FA_INLINE double fa__hardswish_bwd_f64(double dy, double x, const double *prm) {
+    (void)dy; (void)x; (void)prm;
     return ((x < (-3.0)) ? 0.0 : ((x <= 3.0) ? (dy * (((2.0 * x) + 3.0) / 6.0)) : dy));
 }
 FA_INLINE int fa__hardswish_params_ok(const double *p) {
@@ -741,30 +741,30 @@ FA_INLINE int fa__hardswish_params_ok(const double *p) {
 }
 
 /* ---- hardsigmoid: f(x) = min(max(x + 3, 0), 6) / 6 */
-FA_INLINE float fa__hardsigmoid_fwd_f32(float x, const float *p) {
-    (void)x; (void)p;
+FA_INLINE float fa__hardsigmoid_fwd_f32(float x, const float *prm) {
+    (void)x; (void)prm;
     const float u = (x + 3.0f);
     return (((u <= 0.0f) ? 0.0f : ((u >= 6.0f) ? 6.0f : u)) / 6.0f);
 }
-FA_INLINE float fa__hardsigmoid_bwd_f32(float dy, float x, const float *p) {
-    (void)dy; (void)x; (void)p;
+FA_INLINE float fa__hardsigmoid_bwd_f32(float dy, float x, const float *prm) {
+    (void)dy; (void)x; (void)prm;
     return ((x <= (-3.0f)) ? 0.0f : ((x >= 3.0f) ? 0.0f : (dy / 6.0f)));
 }
-FA_INLINE float fa__hardsigmoid_bwdy_f32(float dy, float y, const float *p) {
-    (void)dy; (void)y; (void)p;
+FA_INLINE float fa__hardsigmoid_bwdy_f32(float dy, float y, const float *prm) {
+    (void)dy; (void)y; (void)prm;
     return ((y <= 0.0f) ? 0.0f : ((y >= 1.0f) ? 0.0f : (dy / 6.0f)));
 }
-FA_INLINE double fa__hardsigmoid_fwd_f64(double x, const double *p) {
-    (void)x; (void)p;
+FA_INLINE double fa__hardsigmoid_fwd_f64(double x, const double *prm) {
+    (void)x; (void)prm;
     const double u = (x + 3.0);
     return (((u <= 0.0) ? 0.0 : ((u >= 6.0) ? 6.0 : u)) / 6.0);
 }
-FA_INLINE double fa__hardsigmoid_bwd_f64(double dy, double x, const double *p) {
-    (void)dy; (void)x; (void)p;
+FA_INLINE double fa__hardsigmoid_bwd_f64(double dy, double x, const double *prm) {
+    (void)dy; (void)x; (void)prm;
     return ((x <= (-3.0)) ? 0.0 : ((x >= 3.0) ? 0.0 : (dy / 6.0)));
 }
-FA_INLINE double fa__hardsigmoid_bwdy_f64(double dy, double y, const double *p) {
-    (void)dy; (void)y; (void)p;
+FA_INLINE double fa__hardsigmoid_bwdy_f64(double dy, double y, const double *prm) {
+    (void)dy; (void)y; (void)prm;
     return ((y <= 0.0) ? 0.0 : ((y >= 1.0) ? 0.0 : (dy / 6.0)));
 }
 FA_INLINE int fa__hardsigmoid_params_ok(const double *p) {
@@ -777,15 +777,15 @@ FA_INLINE int fa__hardsigmoid_fromy_ok(const double *p) {
 }
 
 /* ---- mish: f(x) = x * tanh(log(1 + exp(x))) */
-FA_INLINE double fa__mish_fwd_f64(double x, const double *p) {
-    (void)x; (void)p;
+FA_INLINE double fa__mish_fwd_f64(double x, const double *prm) {
+    (void)x; (void)prm;
     const double e = fa_exp_f64((-fabs(x)));
     const double n = (e * (e + 2.0));
     const double t = ((x >= 0.0) ? (1.0 - (((2.0 * e) * e) / ((1.0 + (2.0 * e)) + ((2.0 * e) * e)))) : (n / (n + 2.0)));
     return (x * t);
 }
-FA_INLINE double fa__mish_bwd_f64(double dy, double x, const double *p) {
-    (void)dy; (void)x; (void)p;
+FA_INLINE double fa__mish_bwd_f64(double dy, double x, const double *prm) {
+    (void)dy; (void)x; (void)prm;
     const double e = fa_exp_f64((-fabs(x)));
     const double n = (e * (e + 2.0));
     const double q = ((x >= 0.0) ? (((2.0 * e) * e) / ((1.0 + (2.0 * e)) + ((2.0 * e) * e))) : (2.0 / (n + 2.0)));
@@ -795,12 +795,12 @@ FA_INLINE double fa__mish_bwd_f64(double dy, double x, const double *p) {
     const double d = (t + (((x * q) * (1.0 + t)) * s));
     return (dy * ((fabs(x) >= 1e10) ? ((x > 0.0) ? 1.0 : 0.0) : d));
 }
-FA_INLINE float fa__mish_fwd_f32(float x, const float *p) {
-    const double pd[4] = {p[0], p[1], p[2], p[3]};
+FA_INLINE float fa__mish_fwd_f32(float x, const float *prm) {
+    const double pd[4] = {prm[0], prm[1], prm[2], prm[3]};
     return (float)fa__mish_fwd_f64((double)x, pd);
 }
-FA_INLINE float fa__mish_bwd_f32(float dy, float x, const float *p) {
-    const double pd[4] = {p[0], p[1], p[2], p[3]};
+FA_INLINE float fa__mish_bwd_f32(float dy, float x, const float *prm) {
+    const double pd[4] = {prm[0], prm[1], prm[2], prm[3]};
     return (float)fa__mish_bwd_f64((double)dy, (double)x, pd);
 }
 FA_INLINE int fa__mish_params_ok(const double *p) {
@@ -809,22 +809,22 @@ FA_INLINE int fa__mish_params_ok(const double *p) {
 }
 
 /* ---- logsigmoid: f(x) = log(sigmoid(x)) = min(x, 0) - log(1 + exp(-|x|)) */
-FA_INLINE float fa__logsigmoid_fwd_f32(float x, const float *p) {
-    (void)x; (void)p;
+FA_INLINE float fa__logsigmoid_fwd_f32(float x, const float *prm) {
+    (void)x; (void)prm;
     return (((x) < (0.0f) ? (x) : (0.0f)) - fa_log1p_f32(fa_exp_f32((-fabsf(x)))));
 }
-FA_INLINE float fa__logsigmoid_bwd_f32(float dy, float x, const float *p) {
-    (void)dy; (void)x; (void)p;
+FA_INLINE float fa__logsigmoid_bwd_f32(float dy, float x, const float *prm) {
+    (void)dy; (void)x; (void)prm;
     const float e = fa_exp_f32((-fabsf(x)));
     const float r = (1.0f / (1.0f + e));
     return (dy * ((x >= 0.0f) ? (e * r) : r));
 }
-FA_INLINE double fa__logsigmoid_fwd_f64(double x, const double *p) {
-    (void)x; (void)p;
+FA_INLINE double fa__logsigmoid_fwd_f64(double x, const double *prm) {
+    (void)x; (void)prm;
     return (((x) < (0.0) ? (x) : (0.0)) - fa_log1p_f64(fa_exp_f64((-fabs(x)))));
 }
-FA_INLINE double fa__logsigmoid_bwd_f64(double dy, double x, const double *p) {
-    (void)dy; (void)x; (void)p;
+FA_INLINE double fa__logsigmoid_bwd_f64(double dy, double x, const double *prm) {
+    (void)dy; (void)x; (void)prm;
     const double e = fa_exp_f64((-fabs(x)));
     const double r = (1.0 / (1.0 + e));
     return (dy * ((x >= 0.0) ? (e * r) : r));
@@ -835,23 +835,23 @@ FA_INLINE int fa__logsigmoid_params_ok(const double *p) {
 }
 
 /* ---- tanhshrink: f(x) = x - tanh(x) */
-FA_INLINE double fa__tanhshrink_fwd_f64(double x, const double *p) {
-    (void)x; (void)p;
+FA_INLINE double fa__tanhshrink_fwd_f64(double x, const double *prm) {
+    (void)x; (void)prm;
     const double z = (x * x);
     const double series = ((x * z) * (0.33333333333333333333 + (z * ((-0.13333333333333333333) + (z * (0.053968253968253968254 + (z * ((-0.021869488536155202822) + (z * (0.0088632355299021965689 + (z * ((-0.0035921280365724810169) + (z * (0.0014558343870513182682 + (z * ((-0.00059002744094558598138) + (z * (0.00023912911424355248149 + (z * ((-0.000096915379569294503256) + (z * (0.000039278323883316834053 + (z * ((-0.000015918905069328964741) + (z * (6.4516892156554307632e-6 + (z * ((-2.6147711512907545543e-6) + (z * (1.0597268320104654351e-6 + (z * ((-4.2949110782738058548e-7) + (z * (1.740661896357164778e-7 + (z * ((-7.0546369464009683252e-8) + (z * (2.8591366623052539083e-8 + (z * ((-1.15876444327988522e-8) + (z * 4.6962953982309016288e-9)))))))))))))))))))))))))))))))))))))))));
     return ((fabs(x) < 0.6) ? series : (x - fa_tanh_f64(x)));
 }
-FA_INLINE double fa__tanhshrink_bwd_f64(double dy, double x, const double *p) {
-    (void)dy; (void)x; (void)p;
+FA_INLINE double fa__tanhshrink_bwd_f64(double dy, double x, const double *prm) {
+    (void)dy; (void)x; (void)prm;
     const double t = fa_tanh_f64(x);
     return (dy * (t * t));
 }
-FA_INLINE float fa__tanhshrink_fwd_f32(float x, const float *p) {
-    const double pd[4] = {p[0], p[1], p[2], p[3]};
+FA_INLINE float fa__tanhshrink_fwd_f32(float x, const float *prm) {
+    const double pd[4] = {prm[0], prm[1], prm[2], prm[3]};
     return (float)fa__tanhshrink_fwd_f64((double)x, pd);
 }
-FA_INLINE float fa__tanhshrink_bwd_f32(float dy, float x, const float *p) {
-    const double pd[4] = {p[0], p[1], p[2], p[3]};
+FA_INLINE float fa__tanhshrink_bwd_f32(float dy, float x, const float *prm) {
+    const double pd[4] = {prm[0], prm[1], prm[2], prm[3]};
     return (float)fa__tanhshrink_bwd_f64((double)dy, (double)x, pd);
 }
 FA_INLINE int fa__tanhshrink_params_ok(const double *p) {
@@ -860,24 +860,24 @@ FA_INLINE int fa__tanhshrink_params_ok(const double *p) {
 }
 
 /* ---- hardshrink: f(x) = x if |x| > lambd else 0 */
-FA_INLINE float fa__hardshrink_fwd_f32(float x, const float *p) {
-    const float lambd = p[0];
-    (void)x; (void)lambd; (void)p;
+FA_INLINE float fa__hardshrink_fwd_f32(float x, const float *prm) {
+    const float lambd = prm[0];
+    (void)x; (void)lambd; (void)prm;
     return (((x >= (-lambd)) & (x <= lambd)) ? 0.0f : x);
 }
-FA_INLINE float fa__hardshrink_bwd_f32(float dy, float x, const float *p) {
-    const float lambd = p[0];
-    (void)dy; (void)x; (void)lambd; (void)p;
+FA_INLINE float fa__hardshrink_bwd_f32(float dy, float x, const float *prm) {
+    const float lambd = prm[0];
+    (void)dy; (void)x; (void)lambd; (void)prm;
     return (((x >= (-lambd)) & (x <= lambd)) ? 0.0f : dy);
 }
-FA_INLINE double fa__hardshrink_fwd_f64(double x, const double *p) {
-    const double lambd = p[0];
-    (void)x; (void)lambd; (void)p;
+FA_INLINE double fa__hardshrink_fwd_f64(double x, const double *prm) {
+    const double lambd = prm[0];
+    (void)x; (void)lambd; (void)prm;
     return (((x >= (-lambd)) & (x <= lambd)) ? 0.0 : x);
 }
-FA_INLINE double fa__hardshrink_bwd_f64(double dy, double x, const double *p) {
-    const double lambd = p[0];
-    (void)dy; (void)x; (void)lambd; (void)p;
+FA_INLINE double fa__hardshrink_bwd_f64(double dy, double x, const double *prm) {
+    const double lambd = prm[0];
+    (void)dy; (void)x; (void)lambd; (void)prm;
     return (((x >= (-lambd)) & (x <= lambd)) ? 0.0 : dy);
 }
 FA_INLINE int fa__hardshrink_params_ok(const double *p) {
@@ -886,24 +886,24 @@ FA_INLINE int fa__hardshrink_params_ok(const double *p) {
 }
 
 /* ---- softshrink: f(x) = x - lambd if x > lambd, x + lambd if x < -lambd, else 0 */
-FA_INLINE float fa__softshrink_fwd_f32(float x, const float *p) {
-    const float lambd = p[0];
-    (void)x; (void)lambd; (void)p;
+FA_INLINE float fa__softshrink_fwd_f32(float x, const float *prm) {
+    const float lambd = prm[0];
+    (void)x; (void)lambd; (void)prm;
     return (((x >= (-lambd)) & (x <= lambd)) ? 0.0f : ((x > lambd) ? (x - lambd) : (x + lambd)));
 }
-FA_INLINE float fa__softshrink_bwd_f32(float dy, float x, const float *p) {
-    const float lambd = p[0];
-    (void)dy; (void)x; (void)lambd; (void)p;
+FA_INLINE float fa__softshrink_bwd_f32(float dy, float x, const float *prm) {
+    const float lambd = prm[0];
+    (void)dy; (void)x; (void)lambd; (void)prm;
     return (((x >= (-lambd)) & (x <= lambd)) ? 0.0f : dy);
 }
-FA_INLINE double fa__softshrink_fwd_f64(double x, const double *p) {
-    const double lambd = p[0];
-    (void)x; (void)lambd; (void)p;
+FA_INLINE double fa__softshrink_fwd_f64(double x, const double *prm) {
+    const double lambd = prm[0];
+    (void)x; (void)lambd; (void)prm;
     return (((x >= (-lambd)) & (x <= lambd)) ? 0.0 : ((x > lambd) ? (x - lambd) : (x + lambd)));
 }
-FA_INLINE double fa__softshrink_bwd_f64(double dy, double x, const double *p) {
-    const double lambd = p[0];
-    (void)dy; (void)x; (void)lambd; (void)p;
+FA_INLINE double fa__softshrink_bwd_f64(double dy, double x, const double *prm) {
+    const double lambd = prm[0];
+    (void)dy; (void)x; (void)lambd; (void)prm;
     return (((x >= (-lambd)) & (x <= lambd)) ? 0.0 : dy);
 }
 FA_INLINE int fa__softshrink_params_ok(const double *p) {
@@ -912,30 +912,30 @@ FA_INLINE int fa__softshrink_params_ok(const double *p) {
 }
 
 /* ---- squareplus: f(x) = (x + sqrt(x^2 + b)) / 2 */
-FA_INLINE float fa__squareplus_fwd_f32(float x, const float *p) {
-    const float b = p[0];
-    (void)x; (void)b; (void)p;
+FA_INLINE float fa__squareplus_fwd_f32(float x, const float *prm) {
+    const float b = prm[0];
+    (void)x; (void)b; (void)prm;
     const float a = fabsf(x);
     const float q = ((a > 1e18f) ? a : sqrtf(((x * x) + b)));
     return ((x >= 0.0f) ? ((x * 0.5f) + (q * 0.5f)) : (b / (2.0f * (q - x))));
 }
-FA_INLINE float fa__squareplus_bwd_f32(float dy, float x, const float *p) {
-    const float b = p[0];
-    (void)dy; (void)x; (void)b; (void)p;
+FA_INLINE float fa__squareplus_bwd_f32(float dy, float x, const float *prm) {
+    const float b = prm[0];
+    (void)dy; (void)x; (void)b; (void)prm;
     const float a = fabsf(x);
     const float q = ((a > 1e18f) ? a : sqrtf(((x * x) + b)));
     return (dy * ((x >= 0.0f) ? ((a > 1e18f) ? 1.0f : ((1.0f + (x / q)) / 2.0f)) : (b / ((2.0f * q) * (q - x)))));
 }
-FA_INLINE double fa__squareplus_fwd_f64(double x, const double *p) {
-    const double b = p[0];
-    (void)x; (void)b; (void)p;
+FA_INLINE double fa__squareplus_fwd_f64(double x, const double *prm) {
+    const double b = prm[0];
+    (void)x; (void)b; (void)prm;
     const double a = fabs(x);
     const double q = ((a > 1e18) ? a : sqrt(((x * x) + b)));
     return ((x >= 0.0) ? ((x * 0.5) + (q * 0.5)) : (b / (2.0 * (q - x))));
 }
-FA_INLINE double fa__squareplus_bwd_f64(double dy, double x, const double *p) {
-    const double b = p[0];
-    (void)dy; (void)x; (void)b; (void)p;
+FA_INLINE double fa__squareplus_bwd_f64(double dy, double x, const double *prm) {
+    const double b = prm[0];
+    (void)dy; (void)x; (void)b; (void)prm;
     const double a = fabs(x);
     const double q = ((a > 1e18) ? a : sqrt(((x * x) + b)));
     return (dy * ((x >= 0.0) ? ((a > 1e18) ? 1.0 : ((1.0 + (x / q)) / 2.0)) : (b / ((2.0 * q) * (q - x)))));
@@ -946,20 +946,20 @@ FA_INLINE int fa__squareplus_params_ok(const double *p) {
 }
 
 /* ---- sparse_plus: f(x) = 0 if x <= -1, (x + 1)^2 / 4 if -1 < x < 1, else x */
-FA_INLINE float fa__sparse_plus_fwd_f32(float x, const float *p) {
-    (void)x; (void)p;
+FA_INLINE float fa__sparse_plus_fwd_f32(float x, const float *prm) {
+    (void)x; (void)prm;
     return ((x <= (-1.0f)) ? 0.0f : ((x >= 1.0f) ? x : (((x + 1.0f) * (x + 1.0f)) / 4.0f)));
 }
-FA_INLINE float fa__sparse_plus_bwd_f32(float dy, float x, const float *p) {
-    (void)dy; (void)x; (void)p;
+FA_INLINE float fa__sparse_plus_bwd_f32(float dy, float x, const float *prm) {
+    (void)dy; (void)x; (void)prm;
     return ((x <= (-1.0f)) ? 0.0f : ((x >= 1.0f) ? dy : (dy * ((x + 1.0f) / 2.0f))));
 }
-FA_INLINE double fa__sparse_plus_fwd_f64(double x, const double *p) {
-    (void)x; (void)p;
+FA_INLINE double fa__sparse_plus_fwd_f64(double x, const double *prm) {
+    (void)x; (void)prm;
     return ((x <= (-1.0)) ? 0.0 : ((x >= 1.0) ? x : (((x + 1.0) * (x + 1.0)) / 4.0)));
 }
-FA_INLINE double fa__sparse_plus_bwd_f64(double dy, double x, const double *p) {
-    (void)dy; (void)x; (void)p;
+FA_INLINE double fa__sparse_plus_bwd_f64(double dy, double x, const double *prm) {
+    (void)dy; (void)x; (void)prm;
     return ((x <= (-1.0)) ? 0.0 : ((x >= 1.0) ? dy : (dy * ((x + 1.0) / 2.0))));
 }
 FA_INLINE int fa__sparse_plus_params_ok(const double *p) {
@@ -968,20 +968,20 @@ FA_INLINE int fa__sparse_plus_params_ok(const double *p) {
 }
 
 /* ---- squared_relu: f(x) = max(x, 0)^2 */
-FA_INLINE float fa__squared_relu_fwd_f32(float x, const float *p) {
-    (void)x; (void)p;
+FA_INLINE float fa__squared_relu_fwd_f32(float x, const float *prm) {
+    (void)x; (void)prm;
     return ((x <= 0.0f) ? 0.0f : (x * x));
 }
-FA_INLINE float fa__squared_relu_bwd_f32(float dy, float x, const float *p) {
-    (void)dy; (void)x; (void)p;
+FA_INLINE float fa__squared_relu_bwd_f32(float dy, float x, const float *prm) {
+    (void)dy; (void)x; (void)prm;
     return ((x <= 0.0f) ? 0.0f : ((dy * x) * 2.0f));
 }
-FA_INLINE double fa__squared_relu_fwd_f64(double x, const double *p) {
-    (void)x; (void)p;
+FA_INLINE double fa__squared_relu_fwd_f64(double x, const double *prm) {
+    (void)x; (void)prm;
     return ((x <= 0.0) ? 0.0 : (x * x));
 }
-FA_INLINE double fa__squared_relu_bwd_f64(double dy, double x, const double *p) {
-    (void)dy; (void)x; (void)p;
+FA_INLINE double fa__squared_relu_bwd_f64(double dy, double x, const double *prm) {
+    (void)dy; (void)x; (void)prm;
     return ((x <= 0.0) ? 0.0 : ((dy * x) * 2.0));
 }
 FA_INLINE int fa__squared_relu_params_ok(const double *p) {
@@ -989,30 +989,86 @@ FA_INLINE int fa__squared_relu_params_ok(const double *p) {
     return 1;
 }
 
+/* ---- dropout: f(x) = 0 if u < p else x / (1 - p), u = uniform(seed, offset + flat index) */
+FA_INLINE float fa__dropout_fwd_f32(float x, float u, const float *prm) {
+    const float p = prm[0];
+    (void)u; (void)x; (void)p; (void)prm;
+    return (x * ((u < p) ? 0.0f : (1.0f / (1.0f - p))));
+}
+FA_INLINE float fa__dropout_bwd_f32(float dy, float x, float u, const float *prm) {
+    const float p = prm[0];
+    (void)dy; (void)u; (void)x; (void)p; (void)prm;
+    return (dy * ((u < p) ? 0.0f : (1.0f / (1.0f - p))));
+}
+FA_INLINE double fa__dropout_fwd_f64(double x, double u, const double *prm) {
+    const double p = prm[0];
+    (void)u; (void)x; (void)p; (void)prm;
+    return (x * ((u < p) ? 0.0 : (1.0 / (1.0 - p))));
+}
+FA_INLINE double fa__dropout_bwd_f64(double dy, double x, double u, const double *prm) {
+    const double p = prm[0];
+    (void)dy; (void)u; (void)x; (void)p; (void)prm;
+    return (dy * ((u < p) ? 0.0 : (1.0 / (1.0 - p))));
+}
+FA_INLINE int fa__dropout_params_ok(const double *p) {
+    (void)p;
+    return p[0] == p[0] && ((p[0] >= 0.0) & (p[0] <= 1.0));
+}
+
+/* ---- rrelu: f(x) = x if x > 0 else x * (lower + (upper - lower) * u); eval: slope (lower + upper) / 2 */
+FA_INLINE float fa__rrelu_fwd_f32(float x, float u, const float *prm) {
+    const float lower = prm[0];
+    const float upper = prm[1];
+    (void)u; (void)x; (void)lower; (void)upper; (void)prm;
+    return ((x > 0.0f) ? x : (x * (lower + ((upper - lower) * u))));
+}
+FA_INLINE float fa__rrelu_bwd_f32(float dy, float x, float u, const float *prm) {
+    const float lower = prm[0];
+    const float upper = prm[1];
+    (void)dy; (void)u; (void)x; (void)lower; (void)upper; (void)prm;
+    return ((x > 0.0f) ? dy : (dy * (lower + ((upper - lower) * u))));
+}
+FA_INLINE double fa__rrelu_fwd_f64(double x, double u, const double *prm) {
+    const double lower = prm[0];
+    const double upper = prm[1];
+    (void)u; (void)x; (void)lower; (void)upper; (void)prm;
+    return ((x > 0.0) ? x : (x * (lower + ((upper - lower) * u))));
+}
+FA_INLINE double fa__rrelu_bwd_f64(double dy, double x, double u, const double *prm) {
+    const double lower = prm[0];
+    const double upper = prm[1];
+    (void)dy; (void)u; (void)x; (void)lower; (void)upper; (void)prm;
+    return ((x > 0.0) ? dy : (dy * (lower + ((upper - lower) * u))));
+}
+FA_INLINE int fa__rrelu_params_ok(const double *p) {
+    (void)p;
+    return p[0] == p[0] && p[1] == p[1] && (p[0] <= p[1]);
+}
+
 /* ---- glu: f(a, b) = a * sigmoid(b) */
-FA_INLINE float fa__glu_fwd_f32(float a, float b, const float *p) {
-    (void)a; (void)b; (void)p;
-    return (a * fa__sigmoid_fwd_f32(b, p));
+FA_INLINE float fa__glu_fwd_f32(float a, float b, const float *prm) {
+    (void)a; (void)b; (void)prm;
+    return (a * fa__sigmoid_fwd_f32(b, prm));
 }
-FA_INLINE float fa__glu_bwda_f32(float dy, float a, float b, const float *p) {
-    (void)a; (void)b; (void)dy; (void)p;
-    return (dy * fa__sigmoid_fwd_f32(b, p));
+FA_INLINE float fa__glu_bwda_f32(float dy, float a, float b, const float *prm) {
+    (void)a; (void)b; (void)dy; (void)prm;
+    return (dy * fa__sigmoid_fwd_f32(b, prm));
 }
-FA_INLINE float fa__glu_bwdb_f32(float dy, float a, float b, const float *p) {
-    (void)a; (void)b; (void)dy; (void)p;
-    return ((dy * a) * fa__sigmoid_bwd_f32(1.0f, b, p));
+FA_INLINE float fa__glu_bwdb_f32(float dy, float a, float b, const float *prm) {
+    (void)a; (void)b; (void)dy; (void)prm;
+    return ((dy * a) * fa__sigmoid_bwd_f32(1.0f, b, prm));
 }
-FA_INLINE double fa__glu_fwd_f64(double a, double b, const double *p) {
-    (void)a; (void)b; (void)p;
-    return (a * fa__sigmoid_fwd_f64(b, p));
+FA_INLINE double fa__glu_fwd_f64(double a, double b, const double *prm) {
+    (void)a; (void)b; (void)prm;
+    return (a * fa__sigmoid_fwd_f64(b, prm));
 }
-FA_INLINE double fa__glu_bwda_f64(double dy, double a, double b, const double *p) {
-    (void)a; (void)b; (void)dy; (void)p;
-    return (dy * fa__sigmoid_fwd_f64(b, p));
+FA_INLINE double fa__glu_bwda_f64(double dy, double a, double b, const double *prm) {
+    (void)a; (void)b; (void)dy; (void)prm;
+    return (dy * fa__sigmoid_fwd_f64(b, prm));
 }
-FA_INLINE double fa__glu_bwdb_f64(double dy, double a, double b, const double *p) {
-    (void)a; (void)b; (void)dy; (void)p;
-    return ((dy * a) * fa__sigmoid_bwd_f64(1.0, b, p));
+FA_INLINE double fa__glu_bwdb_f64(double dy, double a, double b, const double *prm) {
+    (void)a; (void)b; (void)dy; (void)prm;
+    return ((dy * a) * fa__sigmoid_bwd_f64(1.0, b, prm));
 }
 FA_INLINE int fa__glu_params_ok(const double *p) {
     (void)p;
@@ -1020,28 +1076,28 @@ FA_INLINE int fa__glu_params_ok(const double *p) {
 }
 
 /* ---- geglu_tanh: f(a, b) = gelu_tanh(a) * b */
-FA_INLINE double fa__geglu_tanh_fwd_f64(double a, double b, const double *p) {
-    (void)a; (void)b; (void)p;
-    return (fa__gelu_tanh_fwd_f64(a, p) * b);
+FA_INLINE double fa__geglu_tanh_fwd_f64(double a, double b, const double *prm) {
+    (void)a; (void)b; (void)prm;
+    return (fa__gelu_tanh_fwd_f64(a, prm) * b);
 }
-FA_INLINE double fa__geglu_tanh_bwda_f64(double dy, double a, double b, const double *p) {
-    (void)a; (void)b; (void)dy; (void)p;
-    return ((dy * b) * fa__gelu_tanh_bwd_f64(1.0, a, p));
+FA_INLINE double fa__geglu_tanh_bwda_f64(double dy, double a, double b, const double *prm) {
+    (void)a; (void)b; (void)dy; (void)prm;
+    return ((dy * b) * fa__gelu_tanh_bwd_f64(1.0, a, prm));
 }
-FA_INLINE double fa__geglu_tanh_bwdb_f64(double dy, double a, double b, const double *p) {
-    (void)a; (void)b; (void)dy; (void)p;
-    return (dy * fa__gelu_tanh_fwd_f64(a, p));
+FA_INLINE double fa__geglu_tanh_bwdb_f64(double dy, double a, double b, const double *prm) {
+    (void)a; (void)b; (void)dy; (void)prm;
+    return (dy * fa__gelu_tanh_fwd_f64(a, prm));
 }
-FA_INLINE float fa__geglu_tanh_fwd_f32(float a, float b, const float *p) {
-    const double pd[4] = {p[0], p[1], p[2], p[3]};
+FA_INLINE float fa__geglu_tanh_fwd_f32(float a, float b, const float *prm) {
+    const double pd[4] = {prm[0], prm[1], prm[2], prm[3]};
     return (float)fa__geglu_tanh_fwd_f64((double)a, (double)b, pd);
 }
-FA_INLINE float fa__geglu_tanh_bwda_f32(float dy, float a, float b, const float *p) {
-    const double pd[4] = {p[0], p[1], p[2], p[3]};
+FA_INLINE float fa__geglu_tanh_bwda_f32(float dy, float a, float b, const float *prm) {
+    const double pd[4] = {prm[0], prm[1], prm[2], prm[3]};
     return (float)fa__geglu_tanh_bwda_f64((double)dy, (double)a, (double)b, pd);
 }
-FA_INLINE float fa__geglu_tanh_bwdb_f32(float dy, float a, float b, const float *p) {
-    const double pd[4] = {p[0], p[1], p[2], p[3]};
+FA_INLINE float fa__geglu_tanh_bwdb_f32(float dy, float a, float b, const float *prm) {
+    const double pd[4] = {prm[0], prm[1], prm[2], prm[3]};
     return (float)fa__geglu_tanh_bwdb_f64((double)dy, (double)a, (double)b, pd);
 }
 FA_INLINE int fa__geglu_tanh_params_ok(const double *p) {
@@ -1050,29 +1106,29 @@ FA_INLINE int fa__geglu_tanh_params_ok(const double *p) {
 }
 
 /* ---- reglu: f(a, b) = relu(a) * b */
-FA_INLINE float fa__reglu_fwd_f32(float a, float b, const float *p) {
-    (void)a; (void)b; (void)p;
-    return (fa__relu_fwd_f32(a, p) * b);
+FA_INLINE float fa__reglu_fwd_f32(float a, float b, const float *prm) {
+    (void)a; (void)b; (void)prm;
+    return (fa__relu_fwd_f32(a, prm) * b);
 }
-FA_INLINE float fa__reglu_bwda_f32(float dy, float a, float b, const float *p) {
-    (void)a; (void)b; (void)dy; (void)p;
+FA_INLINE float fa__reglu_bwda_f32(float dy, float a, float b, const float *prm) {
+    (void)a; (void)b; (void)dy; (void)prm;
     return ((a <= 0.0f) ? 0.0f : (dy * b));
 }
-FA_INLINE float fa__reglu_bwdb_f32(float dy, float a, float b, const float *p) {
-    (void)a; (void)b; (void)dy; (void)p;
-    return (dy * fa__relu_fwd_f32(a, p));
+FA_INLINE float fa__reglu_bwdb_f32(float dy, float a, float b, const float *prm) {
+    (void)a; (void)b; (void)dy; (void)prm;
+    return (dy * fa__relu_fwd_f32(a, prm));
 }
-FA_INLINE double fa__reglu_fwd_f64(double a, double b, const double *p) {
-    (void)a; (void)b; (void)p;
-    return (fa__relu_fwd_f64(a, p) * b);
+FA_INLINE double fa__reglu_fwd_f64(double a, double b, const double *prm) {
+    (void)a; (void)b; (void)prm;
+    return (fa__relu_fwd_f64(a, prm) * b);
 }
-FA_INLINE double fa__reglu_bwda_f64(double dy, double a, double b, const double *p) {
-    (void)a; (void)b; (void)dy; (void)p;
+FA_INLINE double fa__reglu_bwda_f64(double dy, double a, double b, const double *prm) {
+    (void)a; (void)b; (void)dy; (void)prm;
     return ((a <= 0.0) ? 0.0 : (dy * b));
 }
-FA_INLINE double fa__reglu_bwdb_f64(double dy, double a, double b, const double *p) {
-    (void)a; (void)b; (void)dy; (void)p;
-    return (dy * fa__relu_fwd_f64(a, p));
+FA_INLINE double fa__reglu_bwdb_f64(double dy, double a, double b, const double *prm) {
+    (void)a; (void)b; (void)dy; (void)prm;
+    return (dy * fa__relu_fwd_f64(a, prm));
 }
 FA_INLINE int fa__reglu_params_ok(const double *p) {
     (void)p;
@@ -1080,29 +1136,29 @@ FA_INLINE int fa__reglu_params_ok(const double *p) {
 }
 
 /* ---- swiglu: f(a, b) = silu(a) * b */
-FA_INLINE float fa__swiglu_fwd_f32(float a, float b, const float *p) {
-    (void)a; (void)b; (void)p;
-    return (fa__silu_fwd_f32(a, p) * b);
+FA_INLINE float fa__swiglu_fwd_f32(float a, float b, const float *prm) {
+    (void)a; (void)b; (void)prm;
+    return (fa__silu_fwd_f32(a, prm) * b);
 }
-FA_INLINE float fa__swiglu_bwda_f32(float dy, float a, float b, const float *p) {
-    (void)a; (void)b; (void)dy; (void)p;
-    return ((dy * b) * fa__silu_bwd_f32(1.0f, a, p));
+FA_INLINE float fa__swiglu_bwda_f32(float dy, float a, float b, const float *prm) {
+    (void)a; (void)b; (void)dy; (void)prm;
+    return ((dy * b) * fa__silu_bwd_f32(1.0f, a, prm));
 }
-FA_INLINE float fa__swiglu_bwdb_f32(float dy, float a, float b, const float *p) {
-    (void)a; (void)b; (void)dy; (void)p;
-    return (dy * fa__silu_fwd_f32(a, p));
+FA_INLINE float fa__swiglu_bwdb_f32(float dy, float a, float b, const float *prm) {
+    (void)a; (void)b; (void)dy; (void)prm;
+    return (dy * fa__silu_fwd_f32(a, prm));
 }
-FA_INLINE double fa__swiglu_fwd_f64(double a, double b, const double *p) {
-    (void)a; (void)b; (void)p;
-    return (fa__silu_fwd_f64(a, p) * b);
+FA_INLINE double fa__swiglu_fwd_f64(double a, double b, const double *prm) {
+    (void)a; (void)b; (void)prm;
+    return (fa__silu_fwd_f64(a, prm) * b);
 }
-FA_INLINE double fa__swiglu_bwda_f64(double dy, double a, double b, const double *p) {
-    (void)a; (void)b; (void)dy; (void)p;
-    return ((dy * b) * fa__silu_bwd_f64(1.0, a, p));
+FA_INLINE double fa__swiglu_bwda_f64(double dy, double a, double b, const double *prm) {
+    (void)a; (void)b; (void)dy; (void)prm;
+    return ((dy * b) * fa__silu_bwd_f64(1.0, a, prm));
 }
-FA_INLINE double fa__swiglu_bwdb_f64(double dy, double a, double b, const double *p) {
-    (void)a; (void)b; (void)dy; (void)p;
-    return (dy * fa__silu_fwd_f64(a, p));
+FA_INLINE double fa__swiglu_bwdb_f64(double dy, double a, double b, const double *prm) {
+    (void)a; (void)b; (void)dy; (void)prm;
+    return (dy * fa__silu_fwd_f64(a, prm));
 }
 FA_INLINE int fa__swiglu_params_ok(const double *p) {
     (void)p;
@@ -1110,18 +1166,18 @@ FA_INLINE int fa__swiglu_params_ok(const double *p) {
 }
 
 /* ---- clamped_swiglu: f(a, b) = a' * sigmoid(alpha * a') * (b' + 1), a' = min(a, limit), b' = clip(b, -limit, limit) */
-FA_INLINE double fa__clamped_swiglu_fwd_f64(double a, double b, const double *p) {
-    const double limit = p[0];
-    const double alpha = p[1];
-    (void)a; (void)b; (void)limit; (void)alpha; (void)p;
+FA_INLINE double fa__clamped_swiglu_fwd_f64(double a, double b, const double *prm) {
+    const double limit = prm[0];
+    const double alpha = prm[1];
+    (void)a; (void)b; (void)limit; (void)alpha; (void)prm;
     const double ac = ((a > limit) ? limit : a);
     const double bc = ((b > limit) ? limit : ((b < (-limit)) ? (-limit) : b));
-    return ((ac * fa__sigmoid_fwd_f64((alpha * ac), p)) * (bc + 1.0));
+    return ((ac * fa__sigmoid_fwd_f64((alpha * ac), prm)) * (bc + 1.0));
 }
-FA_INLINE double fa__clamped_swiglu_bwda_f64(double dy, double a, double b, const double *p) {
-    const double limit = p[0];
-    const double alpha = p[1];
-    (void)a; (void)b; (void)dy; (void)limit; (void)alpha; (void)p;
+FA_INLINE double fa__clamped_swiglu_bwda_f64(double dy, double a, double b, const double *prm) {
+    const double limit = prm[0];
+    const double alpha = prm[1];
+    (void)a; (void)b; (void)dy; (void)limit; (void)alpha; (void)prm;
     const double ac = ((a > limit) ? limit : a);
     const double bc = ((b > limit) ? limit : ((b < (-limit)) ? (-limit) : b));
     const double t = (alpha * ac);
@@ -1131,23 +1187,23 @@ FA_INLINE double fa__clamped_swiglu_bwda_f64(double dy, double a, double b, cons
     const double g = ((fabs(ac) >= 1e10) ? ((ac > 0.0) ? 1.0 : 0.0) : (s + (t * ((e * r) * r))));
     return ((a >= limit) ? 0.0 : ((dy * g) * (bc + 1.0)));
 }
-FA_INLINE double fa__clamped_swiglu_bwdb_f64(double dy, double a, double b, const double *p) {
-    const double limit = p[0];
-    const double alpha = p[1];
-    (void)a; (void)b; (void)dy; (void)limit; (void)alpha; (void)p;
+FA_INLINE double fa__clamped_swiglu_bwdb_f64(double dy, double a, double b, const double *prm) {
+    const double limit = prm[0];
+    const double alpha = prm[1];
+    (void)a; (void)b; (void)dy; (void)limit; (void)alpha; (void)prm;
     const double ac = ((a > limit) ? limit : a);
-    return (((b >= limit) | (b <= (-limit))) ? 0.0 : ((dy * ac) * fa__sigmoid_fwd_f64((alpha * ac), p)));
+    return (((b >= limit) | (b <= (-limit))) ? 0.0 : ((dy * ac) * fa__sigmoid_fwd_f64((alpha * ac), prm)));
 }
-FA_INLINE float fa__clamped_swiglu_fwd_f32(float a, float b, const float *p) {
-    const double pd[4] = {p[0], p[1], p[2], p[3]};
+FA_INLINE float fa__clamped_swiglu_fwd_f32(float a, float b, const float *prm) {
+    const double pd[4] = {prm[0], prm[1], prm[2], prm[3]};
     return (float)fa__clamped_swiglu_fwd_f64((double)a, (double)b, pd);
 }
-FA_INLINE float fa__clamped_swiglu_bwda_f32(float dy, float a, float b, const float *p) {
-    const double pd[4] = {p[0], p[1], p[2], p[3]};
+FA_INLINE float fa__clamped_swiglu_bwda_f32(float dy, float a, float b, const float *prm) {
+    const double pd[4] = {prm[0], prm[1], prm[2], prm[3]};
     return (float)fa__clamped_swiglu_bwda_f64((double)dy, (double)a, (double)b, pd);
 }
-FA_INLINE float fa__clamped_swiglu_bwdb_f32(float dy, float a, float b, const float *p) {
-    const double pd[4] = {p[0], p[1], p[2], p[3]};
+FA_INLINE float fa__clamped_swiglu_bwdb_f32(float dy, float a, float b, const float *prm) {
+    const double pd[4] = {prm[0], prm[1], prm[2], prm[3]};
     return (float)fa__clamped_swiglu_bwdb_f64((double)dy, (double)a, (double)b, pd);
 }
 FA_INLINE int fa__clamped_swiglu_params_ok(const double *p) {

@@ -50,6 +50,15 @@
  *                                  T *da, T *db, const fa_params *p);
  *   (and _strided variants with a stride after every pointer)
  *
+ * Random activations (dropout, rrelu) on contiguous arrays; element i draws
+ * u = uniform(seed, offset + i) from fastact's counter-based generator, so the
+ * backward regenerates the same mask:
+ *
+ *   fa_status fa_NAME_forward_SFX(size_t n, const T *x, T *y, uint64_t seed,
+ *                                 uint64_t offset, const fa_params *p);
+ *   fa_status fa_NAME_backward_SFX(size_t n, const T *dy, const T *x, T *dx,
+ *                                  uint64_t seed, uint64_t offset, const fa_params *p);
+ *
  * Aliasing: an output may be the very same array as an input (in place);
  * partial overlap is undefined.
  *
@@ -65,6 +74,7 @@
 #define FASTACT_FASTACT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -108,6 +118,7 @@ typedef enum fa_activation {
 #define FA_ROWWISE(name, NAME, id, nparams, from_y) FA_##NAME = id,
 #define FA_CHANNELWISE(name, NAME, id, nparams, from_y) FA_##NAME = id,
 #define FA_GATED(name, NAME, id, nparams, from_y) FA_##NAME = id,
+#define FA_RANDOM(name, NAME, id, nparams, from_y) FA_##NAME = id,
 #include "fastact/activations.def"
     FA_ACTIVATION_COUNT
 } fa_activation;
@@ -127,7 +138,8 @@ typedef enum fa_kind {
     FA_KIND_ELTWISE = 0,
     FA_KIND_ROWWISE = 1,
     FA_KIND_CHANNELWISE = 2,
-    FA_KIND_GATED = 3
+    FA_KIND_GATED = 3,
+    FA_KIND_RANDOM = 4
 } fa_kind;
 
 /* ---- library information ------------------------------------------------ */
@@ -179,6 +191,13 @@ FA_API fa_status fa_gated_backward(fa_activation act, fa_dtype dtype, size_t n, 
                                    ptrdiff_t incb, void *da, ptrdiff_t incda, void *db,
                                    ptrdiff_t incdb, const fa_params *p);
 
+/* Random (dropout, rrelu): contiguous arrays; element i uses counter offset + i. */
+FA_API fa_status fa_random_forward(fa_activation act, fa_dtype dtype, size_t n, const void *x,
+                                   void *y, uint64_t seed, uint64_t offset, const fa_params *p);
+FA_API fa_status fa_random_backward(fa_activation act, fa_dtype dtype, size_t n, const void *dy,
+                                    const void *x, void *dx, uint64_t seed, uint64_t offset,
+                                    const fa_params *p);
+
 /* ---- typed entry points, one set per activation ------------------------------ */
 #define FA_DECLARE_ELTWISE_(name, SFX, T)                                                    \
     FA_API fa_status fa_##name##_forward_##SFX(size_t n, const T *x, T *y, const fa_params *p); \
@@ -215,8 +234,17 @@ FA_API fa_status fa_gated_backward(fa_activation act, fa_dtype dtype, size_t n, 
         size_t n, const T *dy, ptrdiff_t incdy, const T *a, ptrdiff_t inca, const T *b,       \
         ptrdiff_t incb, T *da, ptrdiff_t incda, T *db, ptrdiff_t incdb, const fa_params *p);
 
+#define FA_DECLARE_RANDOM_(name, SFX, T)                                                      \
+    FA_API fa_status fa_##name##_forward_##SFX(size_t n, const T *x, T *y, uint64_t seed,       \
+                                              uint64_t offset, const fa_params *p);           \
+    FA_API fa_status fa_##name##_backward_##SFX(size_t n, const T *dy, const T *x, T *dx,       \
+                                               uint64_t seed, uint64_t offset,                \
+                                               const fa_params *p);
+
 #define FA_ELTWISE(name, NAME, id, nparams, from_y) \
     FA_DECLARE_ELTWISE_(name, f32, float) FA_DECLARE_ELTWISE_(name, f64, double)
+#define FA_RANDOM(name, NAME, id, nparams, from_y) \
+    FA_DECLARE_RANDOM_(name, f32, float) FA_DECLARE_RANDOM_(name, f64, double)
 #define FA_GATED(name, NAME, id, nparams, from_y) \
     FA_DECLARE_GATED_(name, f32, float) FA_DECLARE_GATED_(name, f64, double)
 #define FA_ROWWISE(name, NAME, id, nparams, from_y) \
