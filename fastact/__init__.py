@@ -176,6 +176,41 @@ for _spec in ACTIVATIONS:
 del _spec
 
 
+def _add_variants() -> None:
+    """String-keyword variants, e.g. gelu(x, approximate="tanh") -> gelu_tanh(x)."""
+    table: dict = {}
+    for spec in ACTIVATIONS:
+        if spec.variant:
+            base, key, value = spec.variant
+            table.setdefault((base, key), {})[value] = spec.name
+    for (base, key), choices in table.items():
+        default = "none"
+        for suffix in ("", "_backward"):
+            funcs = {v: globals()[n + suffix] for v, n in choices.items()} | {default: globals()[base + suffix]}
+
+            def f(*args, _funcs=funcs, _key=key, _name=base + suffix, **kwargs):
+                v = kwargs.pop(_key, default)
+                if v not in _funcs:
+                    raise ValueError(f"fastact.{_name}: {_key} must be one of {sorted(_funcs)}, got {v!r}")
+                return _funcs[v](*args, **kwargs)
+
+            plain = funcs[default]
+            sig = inspect.signature(plain)
+            params = list(sig.parameters.values())
+            at = next(i for i, p in enumerate(params) if p.kind == p.KEYWORD_ONLY) if any(
+                p.kind == p.KEYWORD_ONLY for p in params) else len(params)
+            params.insert(at, inspect.Parameter(key, inspect.Parameter.KEYWORD_ONLY, default=default))
+            f.__signature__ = sig.replace(parameters=params)
+            f.__name__ = f.__qualname__ = base + suffix
+            f.__doc__ = (plain.__doc__ or "") + (
+                f"\n    {key} : str, default {default!r}\n        " + ", ".join(
+                    f"{v!r}: fastact.{n}{suffix}" for v, n in choices.items()) + "\n")
+            globals()[base + suffix] = f
+
+
+_add_variants()
+
+
 class Activation:
     """One activation with fixed parameters: ``fastact.get("elu", alpha=0.5)``.
 

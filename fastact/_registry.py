@@ -75,6 +75,9 @@ class Activation:
     # (expressions in the own params), e.g. ("leaky_relu", {"negative_slope": "(lower + upper) / 2"})
     eval_as: tuple = ()
     training: bool = True  # random only: the default of training= (PyTorch's)
+    # another activation's variant selected by a string keyword, e.g. gelu_tanh is
+    # ("gelu", "approximate", "tanh"): fastact.gelu(x, approximate="tanh")
+    variant: tuple = ()
     params: tuple[Param, ...] = ()
     checks: tuple[str, ...] = ()  # conditions across params
     ulp: tuple[float, float] = (0, 0)  # forward bound (float32, float64); 0 = exact, 0.5 = correctly rounded
@@ -337,7 +340,7 @@ d = s + x * (e * r * r) * (1.5957691216057307117597842397375 * (1 + 0.134145 * x
 dy * where(abs(x) < 1e10, d, s)
 """,
         ulp=(1, 8), ulp_backward=(2, 8), wide=True, ulp_cond=True,
-        torch="gelu",
+        torch="gelu", variant=("gelu", "approximate", "tanh"),
         notes="Written as x*sigmoid(2u): no cancellation for negative x (PyTorch's 1 + tanh loses it).",
     ),
     Activation(
@@ -496,6 +499,29 @@ dy * where(x >= 0, where(a > 1e18, 1, (1 + x / q) / 2), b / (2 * q * (q - x)))
         backward="where(x <= 0, 0, dy * x * 2)",
         ulp=(0.5, 0.5), ulp_backward=(0.5, 0.5),
     ),
+    Activation(
+        "gelu", "eltwise", "Gaussian error linear unit, exact (erf) form.",
+        formula="f(x) = x * Phi(x) = x/2 * (1 + erf(x / sqrt 2))",
+        derivative="f'(x) = Phi(x) + x * phi(x), phi the standard normal density",
+        forward="x * ncdf(x)",
+        backward="""
+d = ncdf(x) + x * npdf(x)
+dy * where(abs(x) == inf, ncdf(x), d)
+""",
+        ulp=(1, 3), ulp_backward=(1, 4), wide=True,
+        torch="gelu",
+        notes="x * Phi(x) from a relatively accurate Phi (fa_ncdf): no cancellation for negative x, "
+              "unlike 0.5 x (1 + erf(x/sqrt 2)). fastact.gelu(x, approximate='tanh') is gelu_tanh.",
+    ),
+    Activation(
+        "geglu", "gated", "GEGLU with the exact GELU (fastact.geglu(x, approximate='tanh') for the tanh form).",
+        formula="f(a, b) = gelu(a) * b",
+        derivative="df/da = gelu'(a) * b; df/db = gelu(a)",
+        forward="gelu(a) * b",
+        backward="dy * b * d_gelu(a)",
+        backward_b="dy * gelu(a)",
+        ulp=(1, 4), ulp_backward=(3, 6), wide=True,
+    ),
     # ---- random: the counter-based generator of fa_random.h gives u per element ----
     Activation(
         "dropout", "random", "Dropout with a regenerable mask: zero with probability p, else scaled.",
@@ -540,7 +566,7 @@ dy * where(x >= 0, where(a > 1e18, 1, (1 + x / q) / 2), b / (2 * q * (q - x)))
         forward="gelu_tanh(a) * b",
         backward="dy * b * d_gelu_tanh(a)",
         backward_b="dy * gelu_tanh(a)",
-        ulp=(1, 10), ulp_backward=(3, 10), wide=True, ulp_cond=True,
+        ulp=(1, 10), ulp_backward=(3, 10), wide=True, ulp_cond=True, variant=("geglu", "approximate", "tanh"),
     ),
     Activation(
         "reglu", "gated", "ReGLU.",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import mpmath
 import numpy as np
+import scipy.special
 
 mpmath.mp.dps = 40
 
@@ -19,6 +20,7 @@ mpmath.mp.dps = 40
 class NP:
     exp, expm1, log1p, log, tanh, cosh, sqrt = np.exp, np.expm1, np.log1p, np.log, np.tanh, np.cosh, np.sqrt
     where, abs = staticmethod(np.where), staticmethod(np.abs)
+    erfc = staticmethod(scipy.special.erfc)
 
     @staticmethod
     def arr(v):
@@ -40,6 +42,7 @@ def _mp_log1p(v):
 class MP:
     exp, expm1, log1p, tanh = _mp1(mpmath.exp), _mp1(mpmath.expm1), _mp1(_mp_log1p), _mp1(mpmath.tanh)
     cosh, sqrt = _mp1(mpmath.cosh), _mp1(lambda v: mpmath.sqrt(v) if v >= 0 else mpmath.mpf("nan"))
+    erfc = _mp1(lambda v: mpmath.erfc(v) if abs(v) < 1e6 else mpmath.mpf(0 if v > 0 else 2))  # mpmath overflows
     log = _mp1(lambda v: mpmath.log(v) if v >= 0 else mpmath.mpf("nan"))
     abs = staticmethod(np.abs)
 
@@ -104,6 +107,18 @@ def _gelu_tanh_grad(x, m):
     return m.where(m.abs(x) < 1e10, s + x * s * (1 - s) * 2 * du, s)
 
 
+def _gelu(x, m):
+    return x * m.erfc(-x / m.sqrt(m.arr(2.0) if m is NP else mpmath.mpf(2))) / 2
+
+
+def _gelu_grad(x, m):
+    r2 = np.sqrt(2.0) if m is NP else mpmath.sqrt(2)
+    r2pi = np.sqrt(2 * np.pi) if m is NP else mpmath.sqrt(2 * mpmath.pi)
+    with np.errstate(all="ignore"):
+        d = m.erfc(-x / r2) / 2 + x * m.exp(-x * x / 2) / r2pi
+    return m.where(m.abs(x) == np.inf, m.where(x > 0, 1, 0), d)
+
+
 def _mish_grad(x, m):
     t = m.tanh(m.log1p(m.exp(x)))
     return m.where(m.abs(x) < 1e10, t + x * (1 - t * t) * _logistic(x, m), m.where(x > 0, 1, 0))
@@ -148,6 +163,7 @@ REFS = {
     "threshold": (lambda x, m, threshold, value: m.where(x > threshold, x, value),
                   lambda x, m, threshold, value: m.where(x > threshold, 1, 0)),
     "gelu_tanh": (_gelu_tanh, _gelu_tanh_grad),
+    "gelu": (_gelu, _gelu_grad),
     "quick_gelu": (lambda x, m: x * _logistic(_c(m, "1.702") * x, m),
                    lambda x, m: m.where(m.abs(x) < 1e10, _logistic(_c(m, "1.702") * x, m) * (
                        1 + _c(m, "1.702") * x * (1 - _logistic(_c(m, "1.702") * x, m))),
@@ -255,6 +271,7 @@ GATED_REFS = {
             lambda a, b, m: a * _logistic(b, m) * (1 - _logistic(b, m))),
     "geglu_tanh": (lambda a, b, m: _gelu_tanh(a, m) * b, lambda a, b, m: b * _gelu_tanh_grad(a, m),
                    lambda a, b, m: _gelu_tanh(a, m)),
+    "geglu": (lambda a, b, m: _gelu(a, m) * b, lambda a, b, m: b * _gelu_grad(a, m), lambda a, b, m: _gelu(a, m)),
     "reglu": (lambda a, b, m: m.where(a > 0, a, 0) * b, lambda a, b, m: m.where(a > 0, b, 0),
               lambda a, b, m: m.where(a > 0, a, 0)),
     "swiglu": (lambda a, b, m: _silu(a, m) * b, lambda a, b, m: b * _d_silu(a, m), lambda a, b, m: _silu(a, m)),

@@ -304,3 +304,252 @@ def uniform24(key, counter):
     """fa_uniform24: 24 random bits of mix64(key + (counter + 1) * golden) as a double in [0, 1)."""
     h = mix64(np.uint64(key) + (np.uint64(counter) + np.uint64(1)) * _GOLDEN)
     return np.float64(np.int32(h >> np.uint64(40))) * 5.9604644775390625e-08
+
+
+# ---- erf, erfc, normal cdf and density (fa_math.h) --------------------------------------
+#
+# Building blocks: exact splitting by masking (_hi26), Dekker products and Fast2Sum,
+# e^-(X + Xl) = 2^n (1 + r + T) (_expneg) so that a product with it rounds once
+# (_mul_exp). Negative C literals are written as subtractions of positive constants
+# (``a * b - c`` is the same IEEE operation as ``a * b + (-c)``).
+
+_HI26_MASK = np.uint64(0xFFFFFFFFF8000000)
+_ABS_MASK = np.uint64(0x7FFFFFFFFFFFFFFF)
+
+# fa_erf_f64, |x| < 0.84375: y(z), z = x^2, highest degree first (signs as in C)
+_P10 = float.fromhex("0x1.701fc904cbe37p-27")
+_P9 = float.fromhex("0x1.515e1beec475cp-23")  # subtracted
+_P8 = float.fromhex("0x1.b84261949c5e4p-20")
+_P7 = float.fromhex("0x1.f4b38c1e16ae4p-17")  # subtracted
+_P6 = float.fromhex("0x1.f9a1b11d293cdp-14")
+_P5 = float.fromhex("0x1.c02da892b6fcep-11")  # subtracted
+_P4 = float.fromhex("0x1.565bccd67d280p-8")
+_P3 = float.fromhex("0x1.b82ce311487f5p-6")  # subtracted
+_P2 = float.fromhex("0x1.ce2f21a03f0f0p-4")
+_P1 = float.fromhex("0x1.812746b0379a2p-2")  # subtracted
+_P0 = float.fromhex("0x1.06eba8214db68p-3")
+_TWO_OVER_SQRTPI = float.fromhex("0x1.20dd750429b6dp+0")
+_P_M1000 = float.fromhex("0x1p-1000")
+
+# fa_i_erfc_core: V(t) = v0 + t (v1 + t s2(t)), s2 in four chains A, B, C, D of t^4
+# (signs as in C: "_n" constants are subtracted)
+_A5 = float.fromhex("0x1.17d3a7619d131p-30")
+_A4 = float.fromhex("0x1.937075d2a6cf9p-25")
+_A3_n = float.fromhex("0x1.2e7149163ab42p-18")
+_A2_n = float.fromhex("0x1.95d936f875530p-12")
+_A1_n = float.fromhex("0x1.5f13b3393300ep-6")
+_A0 = float.fromhex("0x1.6f7371be1c3bdp-4")
+_B5 = float.fromhex("0x1.47bb6eb0a957dp-31")
+_B4 = float.fromhex("0x1.a876ade8c1be4p-25")
+_B3 = float.fromhex("0x1.6a9e55f98ca47p-19")
+_B2_n = float.fromhex("0x1.25a4459598ac3p-14")
+_B1 = float.fromhex("0x1.c3204c65ff1c2p-7")
+_B0_n = float.fromhex("0x1.c3595544906dcp-6")
+_C4 = -float.fromhex("0x1.54eebc8701d4cp-27")  # the C literal is negative
+_C3 = float.fromhex("0x1.59b1235e4473dp-25")
+_C2 = float.fromhex("0x1.18661d7ce19b7p-14")
+_C1_n = float.fromhex("0x1.aefb78b89e9a4p-8")
+_C0_n = float.fromhex("0x1.3c7c0a6c9a237p-7")
+_D4 = -float.fromhex("0x1.b70ac4d437b7cp-28")  # the C literal is negative
+_D3_n = float.fromhex("0x1.94934f73854f2p-22")
+_D2_n = float.fromhex("0x1.b14d0e2e764b7p-17")
+_D1 = float.fromhex("0x1.227f1acefd85cp-9")
+_D0 = float.fromhex("0x1.7c1ffdb50eaf5p-6")
+_V1H = -float.fromhex("0x1.55efb0613c39bp-3")  # v1 = V1H + V1L (the C literal is negative)
+_V1L = float.fromhex("0x1.ea340688b5859p-58")
+_V0H = float.fromhex("0x1.55f35d8d2d29fp-1")  # v0 = V0H - V0L_n
+_V0L_n = float.fromhex("0x1.2bf5f2f506c3fp-55")
+
+# fa_ncdf_f64: 1/sqrt(2) = c1 + c2 + c3
+_RS2_C1 = float.fromhex("0x1.6a09e60000000p-1")
+_RS2_C2 = float.fromhex("0x1.9fcef34000000p-27")
+_RS2_C3 = float.fromhex("0x1.bdd3413b26456p-55")
+_RS2_C12 = _RS2_C1 + _RS2_C2  # the C expression (c1 + c2), an exact sum: the double nearest 1/sqrt(2)
+
+# fa_npdf_f64: 1/sqrt(2 pi) = CH + CL
+_ISQ2PI_H = float.fromhex("0x1.9884533d43651p-2")
+_ISQ2PI_L = -float.fromhex("0x1.cbc0d30ebfd15p-56")  # the C literal is negative
+
+
+@njit
+def _hi26(v):
+    """fa_i_hi26: v with the low 27 significand bits cleared (26 significant bits)."""
+    return _u2d(_d2u(v) & _HI26_MASK)
+
+
+@njit
+def _expneg(X, Xl):
+    """fa_i_expneg: (r, T, n) with e^-(X + Xl) = 2^n (1 + r + T), for 0 <= X < 2^20, |Xl| < 2^-12."""
+    k = _round(-X * _INV_LN2)
+    rh = -X - k * _LN2_HI  # exact
+    rl = k * _LN2_LO + Xl
+    r = rh - rl
+    c = (rh - r) - rl  # rounding error of r
+    T = _expm1_tail(r) + (c + c * r)
+    return r, T, k
+
+
+@njit
+def _mul_exp(mh, ml, r, T):
+    """fa_i_mul_exp: (mh + ml) * (1 + r + T) rounded once (mh*r exact by Dekker)."""
+    m1 = _hi26(mh)
+    m2 = mh - m1
+    r1 = _hi26(r)
+    r2 = r - r1
+    ph = mh * r
+    pl = ((m1 * r1 - ph) + m1 * r2) + (m2 * r1 + m2 * r2)
+    s = mh + ph
+    se = ph - (s - mh)
+    return s + ((se + pl) + (mh * T + ml * (1.0 + (r + T))))
+
+
+@njit
+def _ldexp(y, n):
+    """fa_i_ldexp: y * 2^n for integral n in [-2000, 2000], 2^-20 < |y| < 2^20 (one rounding if subnormal)."""
+    n1 = _round(n * 0.5)
+    return (y * _pow2i(n1)) * _pow2i(n - n1)
+
+
+@njit(**_JIT)
+def _erfc_core(a, al, e0):
+    """fa_i_erfc_core: erfc(a + al) * 2^e0 for a >= 0 (or +inf, NaN), |al| <= 2^-50 a, e0 in {0, -1}."""
+    # e^(-a^2) = 2^n (1 + r + T)
+    h = _hi26(a)
+    r, T, n = _expneg(h * h, (a - h) * (a + h) + 2.0 * a * al)
+    # t = (a - 4)/(a + 4), rounded
+    t = (a - 4.0) / (a + 4.0)
+    # w = 1/(a + 7/8) = wh (1 + ew)
+    Dh = a + 0.875
+    Dl = (((a - Dh) if a > 0.875 else (0.875 - Dh)) + (0.875 if a > 0.875 else a)) + al
+    wh = 1.0 / Dh
+    d1 = _hi26(Dh)
+    d2 = Dh - d1
+    w1 = _hi26(wh)
+    w2 = wh - w1
+    ew = ((((1.0 - d1 * w1) - d1 * w2) - d2 * w1) - d2 * w2) - Dl * wh
+    # V(t) = v0 + t (v1 + t s2(t))
+    tt = t * t
+    t4 = tt * tt
+    A = _A5
+    A = A * t4 + _A4
+    A = A * t4 - _A3_n
+    A = A * t4 - _A2_n
+    A = A * t4 - _A1_n
+    A = A * t4 + _A0
+    B = _B5
+    B = B * t4 + _B4
+    B = B * t4 + _B3
+    B = B * t4 - _B2_n
+    B = B * t4 + _B1
+    B = B * t4 - _B0_n
+    C = _C4
+    C = C * t4 + _C3
+    C = C * t4 + _C2
+    C = C * t4 - _C1_n
+    C = C * t4 - _C0_n
+    D = _D4
+    D = D * t4 - _D3_n
+    D = D * t4 - _D2_n
+    D = D * t4 + _D1
+    D = D * t4 + _D0
+    s2 = (A + t * B) + tt * (C + t * D)
+    m1 = t * s2
+    s = _V1H + m1
+    sl = ((_V1H - s) + m1) + _V1L
+    m0 = t * s
+    t1 = _hi26(t)
+    t2 = t - t1
+    s1 = _hi26(s)
+    s2l = s - s1
+    m0e = ((t1 * s1 - m0) + t1 * s2l) + (t2 * s1 + t2 * s2l)
+    Vh = _V0H + m0
+    Vl = ((_V0H - Vh) + m0) + ((m0e + t * sl) - _V0L_n)
+    # erfcx(a) = (Vh + Vl) wh (1 + ew) = mh + ml
+    v1 = _hi26(Vh)
+    v2 = Vh - v1
+    mh = Vh * wh
+    ml = (((v1 * w1 - mh) + v1 * w2) + (v2 * w1 + v2 * w2)) + (Vl + Vh * ew) * wh
+    # erfc = (mh + ml)(1 + r + T) 2^(n + e0)
+    y = _ldexp(_mul_exp(mh, ml, r, T), n + e0)
+    return 0.0 if a > 28.0 else y  # NaN passes
+
+
+@njit(**_JIT)
+def erf_f64(x):
+    """Error function, bit-identical to fa_erf_f64 (fa_math.h)."""
+    x = np.float64(x)
+    ux = _d2u(x)
+    sign = ux & _SIGN_MASK
+    a = _u2d(ux ^ sign)
+    z = x * x
+    p = _P10
+    p = p * z - _P9
+    p = p * z + _P8
+    p = p * z - _P7
+    p = p * z + _P6
+    p = p * z - _P5
+    p = p * z + _P4
+    p = p * z - _P3
+    p = p * z + _P2
+    p = p * z - _P1
+    ys = x + x * (p * z + _P0)
+    ys = x * _TWO_OVER_SQRTPI if a < _P_M1000 else ys
+    yb = _u2d(_d2u(1.0 - _erfc_core(a, 0.0, 0.0)) | sign)
+    return ys if a < 0.84375 else yb
+
+
+@njit(**_JIT)
+def erfc_f64(x):
+    """Complementary error function, bit-identical to fa_erfc_f64 (fa_math.h)."""
+    x = np.float64(x)
+    a = _u2d(_d2u(x) & _ABS_MASK)
+    y = _erfc_core(a, 0.0, 0.0)
+    return 2.0 - y if x < 0.0 else y
+
+
+@njit(**_JIT)
+def ncdf_f64(x):
+    """Standard normal CDF Phi(x) = erfc(-x/sqrt 2)/2, bit-identical to fa_ncdf_f64 (fa_math.h)."""
+    x = np.float64(x)
+    xa = _u2d(_d2u(x) & _ABS_MASK)
+    ah = xa * _RS2_C12
+    x1 = _hi26(xa)
+    x2 = xa - x1
+    al = ((((x1 * _RS2_C1 - ah) + x1 * _RS2_C2) + x2 * _RS2_C1) + x2 * _RS2_C2) - xa * _RS2_C3
+    y = _erfc_core(ah, al, -1.0)  # Phi(-|x|)
+    return y if x < 0.0 else 1.0 - y
+
+
+@njit(**_JIT)
+def npdf_f64(x):
+    """Standard normal density phi(x) = e^(-x^2/2)/sqrt(2 pi), bit-identical to fa_npdf_f64 (fa_math.h)."""
+    x = np.float64(x)
+    xa = _u2d(_d2u(x) & _ABS_MASK)
+    h = _hi26(xa)
+    r, T, n = _expneg(0.5 * (h * h), 0.5 * ((xa - h) * (xa + h)))
+    y = _ldexp(_mul_exp(_ISQ2PI_H, _ISQ2PI_L, r, T), n)
+    return 0.0 if xa > 40.0 else y  # phi(40) < 2^-1154; NaN passes
+
+
+@njit(**_JIT)
+def erf_f32(x):
+    """fa_erf_f32: (float)fa_erf_f64((double)x)."""
+    return np.float32(erf_f64(np.float64(x)))
+
+
+@njit(**_JIT)
+def erfc_f32(x):
+    """fa_erfc_f32: (float)fa_erfc_f64((double)x)."""
+    return np.float32(erfc_f64(np.float64(x)))
+
+
+@njit(**_JIT)
+def ncdf_f32(x):
+    """fa_ncdf_f32: (float)fa_ncdf_f64((double)x)."""
+    return np.float32(ncdf_f64(np.float64(x)))
+
+
+@njit(**_JIT)
+def npdf_f32(x):
+    """fa_npdf_f32: (float)fa_npdf_f64((double)x)."""
+    return np.float32(npdf_f64(np.float64(x)))

@@ -24,6 +24,8 @@ expm1_f32 = m.expm1_f32
 expm1_f64 = m.expm1_f64
 log1p_f32 = m.log1p_f32
 log1p_f64 = m.log1p_f64
+ncdf_f64 = m.ncdf_f64
+npdf_f64 = m.npdf_f64
 tanh_f32 = m.tanh_f32
 tanh_f64 = m.tanh_f64
 T_f32, T_f64 = np.float32, np.float64
@@ -987,6 +989,59 @@ def squared_relu_fwd_f64(x, prm):
 @jit
 def squared_relu_bwd_f64(dy, x, prm):
     return (K2_f64 if (x <= K2_f64) else ((dy * x) * K8_f64))
+
+
+# ---- gelu: f(x) = x * Phi(x) = x/2 * (1 + erf(x / sqrt 2))
+@jit
+def gelu_fwd_f64(x, prm):
+    return (x * ncdf_f64(x))
+
+
+@jit
+def gelu_bwd_f64(dy, x, prm):
+    d = (ncdf_f64(x) + (x * npdf_f64(x)))
+    return (dy * (ncdf_f64(x) if (abs(x) == K17_f64) else d))
+
+
+@jit
+def gelu_fwd_f32(x, prm):
+    return T_f32(gelu_fwd_f64(T_f64(x), (T_f64(prm[0]), T_f64(prm[1]), T_f64(prm[2]), T_f64(prm[3]))))
+
+
+@jit
+def gelu_bwd_f32(dy, x, prm):
+    return T_f32(gelu_bwd_f64(T_f64(dy), T_f64(x), (T_f64(prm[0]), T_f64(prm[1]), T_f64(prm[2]), T_f64(prm[3]))))
+
+
+# ---- geglu: f(a, b) = gelu(a) * b
+@jit
+def geglu_fwd_f64(a, b, prm):
+    return (gelu_fwd_f64(a, prm) * b)
+
+
+@jit
+def geglu_bwda_f64(dy, a, b, prm):
+    return ((dy * b) * gelu_bwd_f64(K3_f64, a, prm))
+
+
+@jit
+def geglu_bwdb_f64(dy, a, b, prm):
+    return (dy * gelu_fwd_f64(a, prm))
+
+
+@jit
+def geglu_fwd_f32(a, b, prm):
+    return T_f32(geglu_fwd_f64(T_f64(a), T_f64(b), (T_f64(prm[0]), T_f64(prm[1]), T_f64(prm[2]), T_f64(prm[3]))))
+
+
+@jit
+def geglu_bwda_f32(dy, a, b, prm):
+    return T_f32(geglu_bwda_f64(T_f64(dy), T_f64(a), T_f64(b), (T_f64(prm[0]), T_f64(prm[1]), T_f64(prm[2]), T_f64(prm[3]))))
+
+
+@jit
+def geglu_bwdb_f32(dy, a, b, prm):
+    return T_f32(geglu_bwdb_f64(T_f64(dy), T_f64(a), T_f64(b), (T_f64(prm[0]), T_f64(prm[1]), T_f64(prm[2]), T_f64(prm[3]))))
 
 
 # ---- dropout: f(x) = 0 if u < p else x / (1 - p), u = uniform(seed, offset + flat index)

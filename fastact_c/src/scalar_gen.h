@@ -989,6 +989,59 @@ FA_INLINE int fa__squared_relu_params_ok(const double *p) {
     return 1;
 }
 
+/* ---- gelu: f(x) = x * Phi(x) = x/2 * (1 + erf(x / sqrt 2)) */
+FA_INLINE double fa__gelu_fwd_f64(double x, const double *prm) {
+    (void)x; (void)prm;
+    return (x * fa_ncdf_f64(x));
+}
+FA_INLINE double fa__gelu_bwd_f64(double dy, double x, const double *prm) {
+    (void)dy; (void)x; (void)prm;
+    const double d = (fa_ncdf_f64(x) + (x * fa_npdf_f64(x)));
+    return (dy * ((fabs(x) == ((double)INFINITY)) ? fa_ncdf_f64(x) : d));
+}
+FA_INLINE float fa__gelu_fwd_f32(float x, const float *prm) {
+    const double pd[4] = {prm[0], prm[1], prm[2], prm[3]};
+    return (float)fa__gelu_fwd_f64((double)x, pd);
+}
+FA_INLINE float fa__gelu_bwd_f32(float dy, float x, const float *prm) {
+    const double pd[4] = {prm[0], prm[1], prm[2], prm[3]};
+    return (float)fa__gelu_bwd_f64((double)dy, (double)x, pd);
+}
+FA_INLINE int fa__gelu_params_ok(const double *p) {
+    (void)p;
+    return 1;
+}
+
+/* ---- geglu: f(a, b) = gelu(a) * b */
+FA_INLINE double fa__geglu_fwd_f64(double a, double b, const double *prm) {
+    (void)a; (void)b; (void)prm;
+    return (fa__gelu_fwd_f64(a, prm) * b);
+}
+FA_INLINE double fa__geglu_bwda_f64(double dy, double a, double b, const double *prm) {
+    (void)a; (void)b; (void)dy; (void)prm;
+    return ((dy * b) * fa__gelu_bwd_f64(1.0, a, prm));
+}
+FA_INLINE double fa__geglu_bwdb_f64(double dy, double a, double b, const double *prm) {
+    (void)a; (void)b; (void)dy; (void)prm;
+    return (dy * fa__gelu_fwd_f64(a, prm));
+}
+FA_INLINE float fa__geglu_fwd_f32(float a, float b, const float *prm) {
+    const double pd[4] = {prm[0], prm[1], prm[2], prm[3]};
+    return (float)fa__geglu_fwd_f64((double)a, (double)b, pd);
+}
+FA_INLINE float fa__geglu_bwda_f32(float dy, float a, float b, const float *prm) {
+    const double pd[4] = {prm[0], prm[1], prm[2], prm[3]};
+    return (float)fa__geglu_bwda_f64((double)dy, (double)a, (double)b, pd);
+}
+FA_INLINE float fa__geglu_bwdb_f32(float dy, float a, float b, const float *prm) {
+    const double pd[4] = {prm[0], prm[1], prm[2], prm[3]};
+    return (float)fa__geglu_bwdb_f64((double)dy, (double)a, (double)b, pd);
+}
+FA_INLINE int fa__geglu_params_ok(const double *p) {
+    (void)p;
+    return 1;
+}
+
 /* ---- dropout: f(x) = 0 if u < p else x / (1 - p), u = uniform(seed, offset + flat index) */
 FA_INLINE float fa__dropout_fwd_f32(float x, float u, const float *prm) {
     const float p = prm[0];
