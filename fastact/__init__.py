@@ -16,6 +16,7 @@ import inspect
 from pathlib import Path
 
 from . import _api
+from ._composite import crelu, crelu_backward
 from ._dispatch import BackendUnavailable, set_num_threads, use_backend
 from ._registry import ACTIVATIONS, BY_NAME
 from ._registry import Activation as Spec
@@ -36,8 +37,8 @@ def get_library() -> str:
 
 
 def available() -> list[str]:
-    """Names of all activations, in registry order."""
-    return [a.name for a in ACTIVATIONS]
+    """Names of all activations: the registry's, then the composites (crelu)."""
+    return [a.name for a in ACTIVATIONS] + ["crelu"]
 
 
 # ---- public functions, generated from the registry -------------------------------
@@ -57,8 +58,8 @@ def _doc(spec: Spec, backward: bool) -> str:
                   "    offset : int, default 0\n        counter of the first element (C order)\n"
                   "    training : bool\n        False: the deterministic eval-mode function",
         "rowwise": "x : array_like\n    axis : int, default -1\n        the axis along which to normalize",
-        "channelwise": "x : array_like\n        channels on axis 1\n    weight : array_like\n"
-                       "        one weight per channel, or a single one",
+        "channelwise": f"x : array_like\n        channels on axis {spec.channel_axis}\n    {spec.weight_name} : "
+                       "array_like\n        one value per channel, or a single one",
     }[spec.kind]
     if not backward:
         head = f"{spec.summary}\n\n    {spec.formula}\n\n    derivative: {spec.derivative}\n"
@@ -88,7 +89,9 @@ def _signature(spec: Spec, backward: bool) -> inspect.Signature:
     ps = [P("dy", P.POSITIONAL_OR_KEYWORD)] if backward else []
     ps.append(P("x", P.POSITIONAL_OR_KEYWORD, default=None if backward and spec.has_backward_y else P.empty))
     if spec.kind == "channelwise":
-        ps.append(P("weight", P.POSITIONAL_OR_KEYWORD))
+        ps.append(P(spec.weight_name, P.POSITIONAL_OR_KEYWORD))
+        if spec.channel_axis != 1:
+            ps.append(P("axis", P.POSITIONAL_OR_KEYWORD, default=spec.channel_axis))
     if spec.kind in ("rowwise", "gated"):
         ps.append(P("axis", P.POSITIONAL_OR_KEYWORD, default=-1))
     ps += [P(p.name, P.KEYWORD_ONLY if backward else P.POSITIONAL_OR_KEYWORD, default=p.default)
@@ -117,14 +120,14 @@ def _make(spec: Spec):
         def fwd(*args, **kwargs):
             b = sig_f.bind(*args, **kwargs)
             a = b.arguments
-            return _api.channelwise_forward(spec, a["x"], a["weight"], a.get("out"), a.get("backend"),
-                                            a.get("stream"))
+            return _api.channelwise_forward(spec, a["x"], a[spec.weight_name], a.get("out"), a.get("backend"),
+                                            a.get("stream"), a.get("axis"))
 
         def bwd(*args, **kwargs):
             b = sig_b.bind(*args, **kwargs)
             a = b.arguments
-            return _api.channelwise_backward(spec, a["dy"], a["x"], a["weight"], a.get("backend"),
-                                             a.get("stream"))
+            return _api.channelwise_backward(spec, a["dy"], a["x"], a[spec.weight_name], a.get("backend"),
+                                             a.get("stream"), a.get("axis"))
     elif spec.kind == "random":
         def fwd(*args, **kwargs):
             b = sig_f.bind(*args, **kwargs)
@@ -188,8 +191,8 @@ def _add_variants() -> None:
         for suffix in ("", "_backward"):
             funcs = {v: globals()[n + suffix] for v, n in choices.items()} | {default: globals()[base + suffix]}
 
-            def f(*args, _funcs=funcs, _key=key, _name=base + suffix, **kwargs):
-                v = kwargs.pop(_key, default)
+            def f(*args, _funcs=funcs, _key=key, _name=base + suffix, _default=default, **kwargs):
+                v = kwargs.pop(_key, _default)
                 if v not in _funcs:
                     raise ValueError(f"fastact.{_name}: {_key} must be one of {sorted(_funcs)}, got {v!r}")
                 return _funcs[v](*args, **kwargs)
@@ -219,7 +222,8 @@ class Activation:
 
     def __init__(self, name: str, **params):
         if name not in BY_NAME:
-            raise ValueError(f"unknown activation {name!r}; see fastact.available()")
+            raise ValueError(f"unknown activation {name!r}; see fastact.available() (composites such as "
+                             "crelu are plain functions)")
         self.spec = BY_NAME[name]
         _api.resolve_params(self.spec, f"fastact.get({name!r})", params)  # validate now
         self.name = name
@@ -254,5 +258,5 @@ def show_config() -> None:
 
 
 __all__ = ["available", "get", "Activation", "get_include", "get_library", "show_config", "use_backend",
-           "set_num_threads", "BackendUnavailable", "__version__"] + [
+           "set_num_threads", "BackendUnavailable", "crelu", "crelu_backward", "__version__"] + [
     n for a in ACTIVATIONS for n in (a.name, a.name + "_backward")]

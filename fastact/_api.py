@@ -137,6 +137,13 @@ def resolve_params(spec: Activation, fname: str, kwargs: dict) -> tuple[float, .
     return tuple(values[p.name] for p in spec.params)
 
 
+def _int_axis(axis, fname: str) -> int:
+    try:
+        return operator.index(axis)
+    except TypeError:
+        raise TypeError(f"{fname}: axis must be an integer, got {type(axis).__name__}") from None
+
+
 def _axis(axis, ndim: int, fname: str) -> int:
     try:
         axis = operator.index(axis)
@@ -329,28 +336,32 @@ def _check_from_y(spec: Activation, prm: tuple, fname: str) -> None:
         raise ValueError(f"{fname}: the derivative from y is exact only when {spec.backward_y_when}; pass x")
 
 
-def _channels(xshape: tuple, w: np.ndarray, fname: str) -> tuple[int, int, int]:
-    """(outer, channels, inner) for prelu: channels on axis 1, or one shared weight."""
+def _channels(xshape: tuple, w: np.ndarray, fname: str, axis: int, wname: str) -> tuple[int, int, int]:
+    """(outer, channels, inner) with the channels on `axis`, or one shared weight."""
     if w.ndim > 1:
-        raise ValueError(f"{fname}: weight must be 0-d or 1-d, got shape {w.shape}")
+        raise ValueError(f"{fname}: {wname} must be 0-d or 1-d, got shape {w.shape}")
     n = int(np.prod(xshape, dtype=np.int64))
     if w.size == 1:
         return 1, 1, n
-    if len(xshape) < 2 or xshape[1] != w.size:
-        raise ValueError(f"{fname}: weight has {w.size} elements but x has "
-                         f"{xshape[1] if len(xshape) >= 2 else 1} channels (axis 1)")
-    outer = xshape[0]
-    return outer, w.size, n // (outer * w.size) if outer * w.size else 0
+    nd = len(xshape)
+    if nd == 0 or not -nd <= axis < nd or (axis == 1 and nd < 2):
+        raise ValueError(f"{fname}: x of shape {xshape} has no channel axis {axis} for {w.size} {wname} values")
+    ax = axis % nd
+    if xshape[ax] != w.size:
+        raise ValueError(f"{fname}: {wname} has {w.size} elements but x has {xshape[ax]} channels (axis {axis})")
+    outer = int(np.prod(xshape[:ax], dtype=np.int64))
+    return outer, w.size, int(np.prod(xshape[ax + 1:], dtype=np.int64))
 
 
-def channelwise_forward(spec: Activation, x, weight, out, backend, stream=None):
+def channelwise_forward(spec: Activation, x, weight, out, backend, stream=None, axis=None):
     fname = f"fastact.{spec.name}"
     if _on_device(backend, stream, x, weight, out):
         return _dispatch.load("cuda").channelwise_forward(ID[spec.name], x, weight, out=out, stream=stream or 0)
-    xa, wa = _as_array(x, fname, "x"), _as_array(weight, fname, "weight")
+    xa, wa = _as_array(x, fname, "x"), _as_array(weight, fname, spec.weight_name)
     compute, result = _compute_dtype(xa.dtype, fname, "x")  # the weight is cast to x's dtype
     _compute_dtype(wa.dtype, fname, "weight")
-    outer, chans, inner = _channels(xa.shape, wa, fname)
+    ax = spec.channel_axis if axis is None else _int_axis(axis, fname)
+    outer, chans, inner = _channels(xa.shape, wa, fname, ax, spec.weight_name)
     _check_out(out, xa.shape, result, (xa, wa), fname)
     be = _dispatch.select(backend, xa.size)
     xc = np.ascontiguousarray(_cast(xa, compute))
@@ -361,18 +372,19 @@ def channelwise_forward(spec: Activation, x, weight, out, backend, stream=None):
     return _finish(dst, out, result, xa.ndim == 0)
 
 
-def channelwise_backward(spec: Activation, dy, x, weight, backend, stream=None):
+def channelwise_backward(spec: Activation, dy, x, weight, backend, stream=None, axis=None):
     fname = f"fastact.{spec.name}_backward"
     if _on_device(backend, stream, dy, x, weight):
         return _dispatch.load("cuda").channelwise_backward(ID[spec.name], dy, x, weight, stream=stream or 0)
     dya, xa = _as_array(dy, fname, "dy"), _as_array(x, fname, "x")
-    wa = _as_array(weight, fname, "weight")
+    wa = _as_array(weight, fname, spec.weight_name)
     if dya.shape != xa.shape:
         raise ValueError(f"{fname}: dy has shape {dya.shape} but x has shape {xa.shape}")
     dts = [_compute_dtype(a.dtype, fname, n) for a, n in ((dya, "dy"), (xa, "x"), (wa, "weight"))]
     result = np.result_type(dts[0][1], dts[1][1])  # the weight is cast to the result dtype
     compute = _F64 if _F64 in (dts[0][0], dts[1][0]) else _F32
-    outer, chans, inner = _channels(xa.shape, wa, fname)
+    ax = spec.channel_axis if axis is None else _int_axis(axis, fname)
+    outer, chans, inner = _channels(xa.shape, wa, fname, ax, spec.weight_name)
     be = _dispatch.select(backend, xa.size)
     dyc, xc = (np.ascontiguousarray(_cast(a, compute)) for a in (dya, xa))
     wc = np.ascontiguousarray(_cast(wa, compute)).reshape(-1)

@@ -78,6 +78,8 @@ class Activation:
     # another activation's variant selected by a string keyword, e.g. gelu_tanh is
     # ("gelu", "approximate", "tanh"): fastact.gelu(x, approximate="tanh")
     variant: tuple = ()
+    channel_axis: int = 1  # channelwise only: the default axis of the weight (prelu: 1, as PyTorch)
+    weight_name: str = "weight"  # channelwise only: the public name of the per-channel array
     params: tuple[Param, ...] = ()
     checks: tuple[str, ...] = ()  # conditions across params
     ulp: tuple[float, float] = (0, 0)  # forward bound (float32, float64); 0 = exact, 0.5 = correctly rounded
@@ -521,6 +523,42 @@ dy * where(abs(x) == inf, ncdf(x), d)
         backward="dy * b * d_gelu(a)",
         backward_b="dy * gelu(a)",
         ulp=(1, 4), ulp_backward=(3, 6), wide=True,
+    ),
+    Activation(
+        "bias_relu", "channelwise", "Fused bias add and relu: one pass over memory in training loops.",
+        formula="f(x) = relu(x + bias[c]), c the index along axis (default -1)",
+        derivative="dx = dy * relu'(x + bias[c]); dbias[c] = sum of dx over the other axes",
+        forward="relu(x + w)",
+        backward="dy * d_relu(x + w)",
+        backward_weight="dy * d_relu(x + w)",
+        ulp=(1, 4), ulp_backward=(2, 8), channel_axis=-1, weight_name="bias",
+    ),
+    Activation(
+        "bias_gelu", "channelwise", "Fused bias add and gelu (exact): one pass over memory in training loops.",
+        formula="f(x) = gelu(x + bias[c]), c the index along axis (default -1)",
+        derivative="dx = dy * gelu'(x + bias[c]); dbias[c] = sum of dx over the other axes",
+        forward="gelu(x + w)",
+        backward="dy * d_gelu(x + w)",
+        backward_weight="dy * d_gelu(x + w)",
+        ulp=(1, 4), ulp_backward=(2, 8), channel_axis=-1, weight_name="bias",
+    ),
+    Activation(
+        "bias_gelu_tanh", "channelwise", "Fused bias add and gelu (tanh form): one pass over memory in training loops.",
+        formula="f(x) = gelu_tanh(x + bias[c]), c the index along axis (default -1)",
+        derivative="dx = dy * gelu_tanh'(x + bias[c]); dbias[c] = sum of dx over the other axes",
+        forward="gelu_tanh(x + w)",
+        backward="dy * d_gelu_tanh(x + w)",
+        backward_weight="dy * d_gelu_tanh(x + w)",
+        ulp=(1, 4), ulp_backward=(2, 8), channel_axis=-1, weight_name="bias",
+    ),
+    Activation(
+        "bias_silu", "channelwise", "Fused bias add and silu: one pass over memory in training loops.",
+        formula="f(x) = silu(x + bias[c]), c the index along axis (default -1)",
+        derivative="dx = dy * silu'(x + bias[c]); dbias[c] = sum of dx over the other axes",
+        forward="silu(x + w)",
+        backward="dy * d_silu(x + w)",
+        backward_weight="dy * d_silu(x + w)",
+        ulp=(1, 4), ulp_backward=(2, 8), channel_axis=-1, weight_name="bias",
     ),
     # ---- random: the counter-based generator of fa_random.h gives u per element ----
     Activation(

@@ -314,7 +314,7 @@ def test_no_floating_point_warnings(name):
 
 
 def test_available_and_get():
-    assert fastact.available() == [a.name for a in ACTIVATIONS]
+    assert fastact.available() == [a.name for a in ACTIVATIONS] + ["crelu"]
     act = fastact.get("elu", alpha=0.5)
     x = np.array([-1.0, 1.0])
     np.testing.assert_array_equal(act(x), fastact.elu(x, alpha=0.5))
@@ -380,3 +380,22 @@ def test_gated_shapes_axis_and_errors(name):
         f(buf, out=buf[:6])
     assert f(np.empty((0, 4))).shape == (0, 2)
     assert df(np.empty((0, 2)), np.empty((0, 4))).shape == (0, 4)
+
+
+def test_crelu():
+    x = np.array([[-1.0, 2.0, 0.0], [3.0, -4.0, np.nan]], np.float32)
+    y = fastact.crelu(x)
+    assert y.shape == (2, 6) and y.dtype == np.float32
+    np.testing.assert_array_equal(y[:, :3], fastact.relu(x))
+    np.testing.assert_array_equal(y[:, 3:], fastact.relu(-x))
+    assert fastact.crelu(x, axis=0).shape == (4, 3)
+    dy = np.arange(12, dtype=np.float32).reshape(2, 6)
+    dx = fastact.crelu_backward(dy, x)
+    np.testing.assert_array_equal(dx[:, :2], np.where(x > 0, dy[:, :3], 0)[:, :2] - np.where(x < 0, dy[:, 3:], 0)[:, :2])
+    assert dx.shape == x.shape
+    with pytest.raises(ValueError, match="dy has shape"):
+        fastact.crelu_backward(np.ones((2, 3)), x)
+    with pytest.raises(ValueError):
+        fastact.crelu(1.0)
+    out = np.empty((2, 6), np.float32)
+    assert fastact.crelu(x, out=out) is out

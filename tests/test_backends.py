@@ -30,8 +30,8 @@ def _call_all(name, x, backend, dtype, dy):
     spec = BY_NAME[name]
     if spec.kind == "channelwise":
         w = np.linspace(0.1, 0.3, x.shape[1]).astype(dtype)
-        dx, dw = fastact.prelu_backward(dy, x, w, backend=backend)
-        return [fastact.prelu(x, w, backend=backend), dx, dw]
+        dx, dw = getattr(fastact, name + "_backward")(dy, x, w, backend=backend)
+        return [getattr(fastact, name)(x, w, backend=backend), dx, dw]
     f, df = getattr(fastact, name), getattr(fastact, name + "_backward")
     if spec.kind == "random":
         y = f(x, backend=backend, seed=5, offset=7, training=True)

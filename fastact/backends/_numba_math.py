@@ -313,6 +313,12 @@ def uniform24(key, counter):
 # (_mul_exp). Negative C literals are written as subtractions of positive constants
 # (``a * b - c`` is the same IEEE operation as ``a * b + (-c)``).
 
+# These functions are large: without LLVM's alwaysinline (Numba's forceinline, the C
+# header's always_inline) a loop would call _erfc_core / erf_f64 instead of inlining
+# them, and a loop with a call does not vectorize. forceinline inlines the compiled
+# function (its error model included), unlike Numba's IR-level inline="always".
+_JIT_INLINE = dict(error_model="numpy", forceinline=True)
+
 _HI26_MASK = np.uint64(0xFFFFFFFFF8000000)
 _ABS_MASK = np.uint64(0x7FFFFFFFFFFFFFFF)
 
@@ -371,13 +377,13 @@ _ISQ2PI_H = float.fromhex("0x1.9884533d43651p-2")
 _ISQ2PI_L = -float.fromhex("0x1.cbc0d30ebfd15p-56")  # the C literal is negative
 
 
-@njit
+@njit(forceinline=True)
 def _hi26(v):
     """fa_i_hi26: v with the low 27 significand bits cleared (26 significant bits)."""
     return _u2d(_d2u(v) & _HI26_MASK)
 
 
-@njit
+@njit(forceinline=True)
 def _expneg(X, Xl):
     """fa_i_expneg: (r, T, n) with e^-(X + Xl) = 2^n (1 + r + T), for 0 <= X < 2^20, |Xl| < 2^-12."""
     k = _round(-X * _INV_LN2)
@@ -389,7 +395,7 @@ def _expneg(X, Xl):
     return r, T, k
 
 
-@njit
+@njit(forceinline=True)
 def _mul_exp(mh, ml, r, T):
     """fa_i_mul_exp: (mh + ml) * (1 + r + T) rounded once (mh*r exact by Dekker)."""
     m1 = _hi26(mh)
@@ -403,14 +409,14 @@ def _mul_exp(mh, ml, r, T):
     return s + ((se + pl) + (mh * T + ml * (1.0 + (r + T))))
 
 
-@njit
+@njit(forceinline=True)
 def _ldexp(y, n):
     """fa_i_ldexp: y * 2^n for integral n in [-2000, 2000], 2^-20 < |y| < 2^20 (one rounding if subnormal)."""
     n1 = _round(n * 0.5)
     return (y * _pow2i(n1)) * _pow2i(n - n1)
 
 
-@njit(**_JIT)
+@njit(**_JIT_INLINE)
 def _erfc_core(a, al, e0):
     """fa_i_erfc_core: erfc(a + al) * 2^e0 for a >= 0 (or +inf, NaN), |al| <= 2^-50 a, e0 in {0, -1}."""
     # e^(-a^2) = 2^n (1 + r + T)
@@ -474,7 +480,7 @@ def _erfc_core(a, al, e0):
     return 0.0 if a > 28.0 else y  # NaN passes
 
 
-@njit(**_JIT)
+@njit(**_JIT_INLINE)
 def erf_f64(x):
     """Error function, bit-identical to fa_erf_f64 (fa_math.h)."""
     x = np.float64(x)
@@ -498,7 +504,7 @@ def erf_f64(x):
     return ys if a < 0.84375 else yb
 
 
-@njit(**_JIT)
+@njit(**_JIT_INLINE)
 def erfc_f64(x):
     """Complementary error function, bit-identical to fa_erfc_f64 (fa_math.h)."""
     x = np.float64(x)
@@ -507,7 +513,7 @@ def erfc_f64(x):
     return 2.0 - y if x < 0.0 else y
 
 
-@njit(**_JIT)
+@njit(**_JIT_INLINE)
 def ncdf_f64(x):
     """Standard normal CDF Phi(x) = erfc(-x/sqrt 2)/2, bit-identical to fa_ncdf_f64 (fa_math.h)."""
     x = np.float64(x)
@@ -520,7 +526,7 @@ def ncdf_f64(x):
     return y if x < 0.0 else 1.0 - y
 
 
-@njit(**_JIT)
+@njit(**_JIT_INLINE)
 def npdf_f64(x):
     """Standard normal density phi(x) = e^(-x^2/2)/sqrt(2 pi), bit-identical to fa_npdf_f64 (fa_math.h)."""
     x = np.float64(x)
@@ -531,25 +537,25 @@ def npdf_f64(x):
     return 0.0 if xa > 40.0 else y  # phi(40) < 2^-1154; NaN passes
 
 
-@njit(**_JIT)
+@njit(**_JIT_INLINE)
 def erf_f32(x):
     """fa_erf_f32: (float)fa_erf_f64((double)x)."""
     return np.float32(erf_f64(np.float64(x)))
 
 
-@njit(**_JIT)
+@njit(**_JIT_INLINE)
 def erfc_f32(x):
     """fa_erfc_f32: (float)fa_erfc_f64((double)x)."""
     return np.float32(erfc_f64(np.float64(x)))
 
 
-@njit(**_JIT)
+@njit(**_JIT_INLINE)
 def ncdf_f32(x):
     """fa_ncdf_f32: (float)fa_ncdf_f64((double)x)."""
     return np.float32(ncdf_f64(np.float64(x)))
 
 
-@njit(**_JIT)
+@njit(**_JIT_INLINE)
 def npdf_f32(x):
     """fa_npdf_f32: (float)fa_npdf_f64((double)x)."""
     return np.float32(npdf_f64(np.float64(x)))

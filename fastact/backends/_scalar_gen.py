@@ -1044,6 +1044,130 @@ def geglu_bwdb_f32(dy, a, b, prm):
     return T_f32(geglu_bwdb_f64(T_f64(dy), T_f64(a), T_f64(b), (T_f64(prm[0]), T_f64(prm[1]), T_f64(prm[2]), T_f64(prm[3]))))
 
 
+# ---- bias_relu: f(x) = relu(x + bias[c]), c the index along axis (default -1)
+@jit
+def bias_relu_fwd_f32(x, w, prm):
+    return relu_fwd_f32((x + w), prm)
+
+
+@jit
+def bias_relu_bwd_f32(dy, x, w, prm):
+    return (dy * relu_bwd_f32(K1_f32, (x + w), prm))
+
+
+@jit
+def bias_relu_bwdw_f32(dy, x, w, prm):
+    return (dy * relu_bwd_f32(K1_f32, (x + w), prm))
+
+
+@jit
+def bias_relu_fwd_f64(x, w, prm):
+    return relu_fwd_f64((x + w), prm)
+
+
+@jit
+def bias_relu_bwd_f64(dy, x, w, prm):
+    return (dy * relu_bwd_f64(K3_f64, (x + w), prm))
+
+
+@jit
+def bias_relu_bwdw_f64(dy, x, w, prm):
+    return (dy * relu_bwd_f64(K3_f64, (x + w), prm))
+
+
+# ---- bias_gelu: f(x) = gelu(x + bias[c]), c the index along axis (default -1)
+@jit
+def bias_gelu_fwd_f32(x, w, prm):
+    return gelu_fwd_f32((x + w), prm)
+
+
+@jit
+def bias_gelu_bwd_f32(dy, x, w, prm):
+    return (dy * gelu_bwd_f32(K1_f32, (x + w), prm))
+
+
+@jit
+def bias_gelu_bwdw_f32(dy, x, w, prm):
+    return (dy * gelu_bwd_f32(K1_f32, (x + w), prm))
+
+
+@jit
+def bias_gelu_fwd_f64(x, w, prm):
+    return gelu_fwd_f64((x + w), prm)
+
+
+@jit
+def bias_gelu_bwd_f64(dy, x, w, prm):
+    return (dy * gelu_bwd_f64(K3_f64, (x + w), prm))
+
+
+@jit
+def bias_gelu_bwdw_f64(dy, x, w, prm):
+    return (dy * gelu_bwd_f64(K3_f64, (x + w), prm))
+
+
+# ---- bias_gelu_tanh: f(x) = gelu_tanh(x + bias[c]), c the index along axis (default -1)
+@jit
+def bias_gelu_tanh_fwd_f32(x, w, prm):
+    return gelu_tanh_fwd_f32((x + w), prm)
+
+
+@jit
+def bias_gelu_tanh_bwd_f32(dy, x, w, prm):
+    return (dy * gelu_tanh_bwd_f32(K1_f32, (x + w), prm))
+
+
+@jit
+def bias_gelu_tanh_bwdw_f32(dy, x, w, prm):
+    return (dy * gelu_tanh_bwd_f32(K1_f32, (x + w), prm))
+
+
+@jit
+def bias_gelu_tanh_fwd_f64(x, w, prm):
+    return gelu_tanh_fwd_f64((x + w), prm)
+
+
+@jit
+def bias_gelu_tanh_bwd_f64(dy, x, w, prm):
+    return (dy * gelu_tanh_bwd_f64(K3_f64, (x + w), prm))
+
+
+@jit
+def bias_gelu_tanh_bwdw_f64(dy, x, w, prm):
+    return (dy * gelu_tanh_bwd_f64(K3_f64, (x + w), prm))
+
+
+# ---- bias_silu: f(x) = silu(x + bias[c]), c the index along axis (default -1)
+@jit
+def bias_silu_fwd_f32(x, w, prm):
+    return silu_fwd_f32((x + w), prm)
+
+
+@jit
+def bias_silu_bwd_f32(dy, x, w, prm):
+    return (dy * silu_bwd_f32(K1_f32, (x + w), prm))
+
+
+@jit
+def bias_silu_bwdw_f32(dy, x, w, prm):
+    return (dy * silu_bwd_f32(K1_f32, (x + w), prm))
+
+
+@jit
+def bias_silu_fwd_f64(x, w, prm):
+    return silu_fwd_f64((x + w), prm)
+
+
+@jit
+def bias_silu_bwd_f64(dy, x, w, prm):
+    return (dy * silu_bwd_f64(K3_f64, (x + w), prm))
+
+
+@jit
+def bias_silu_bwdw_f64(dy, x, w, prm):
+    return (dy * silu_bwd_f64(K3_f64, (x + w), prm))
+
+
 # ---- dropout: f(x) = 0 if u < p else x / (1 - p), u = uniform(seed, offset + flat index)
 @jit
 def dropout_fwd_f32(x, u, prm):

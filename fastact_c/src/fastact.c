@@ -375,6 +375,8 @@ static fa_status fa__check_mat(size_t rows, size_t cols, const void *ptr, ptrdif
 
 /* ---- channel-wise (prelu) --------------------------------------------------- */
 
+#define FA_CH_BLOCK 256
+
 static fa_status fa__check_chan(size_t outer, size_t channels, size_t inner, size_t size) {
     if (channels && outer > (size_t)PTRDIFF_MAX / size / channels) return FA_ERR_SIZE_OVERFLOW;
     if (inner && outer * channels > (size_t)PTRDIFF_MAX / size / inner) return FA_ERR_SIZE_OVERFLOW;
@@ -386,6 +388,14 @@ static fa_status fa__check_chan(size_t outer, size_t channels, size_t inner, siz
                                                    const T *x, const T *w, T *y,                     \
                                                    const fa_params *prm) {                           \
         FA_LOCAL_PARAMS(T, prm)                                                                      \
+        if (inner == 1) { /* channels last (a bias over the last axis): vectorize over c */          \
+            for (size_t o = 0; o < outer; o++) {                                                     \
+                const size_t b = o * channels;                                                       \
+                FA_SIMD for (size_t c = 0; c < channels; c++)                                        \
+                    y[b + c] = fa__##name##_fwd_##SFX(x[b + c], w[c], pv);                           \
+            }                                                                                        \
+            return;                                                                                  \
+        }                                                                                            \
         for (size_t o = 0; o < outer; o++)                                                           \
             for (size_t c = 0; c < channels; c++) {                                                  \
                 const T wc = w[c];                                                                   \
@@ -398,6 +408,22 @@ static fa_status fa__check_chan(size_t outer, size_t channels, size_t inner, siz
                                                    const T *dy, const T *x, const T *w, T *dx,       \
                                                    T *dw, const fa_params *prm) {                    \
         FA_LOCAL_PARAMS(T, prm)                                                                      \
+        if (inner == 1) { /* channels last: blocks of channels, per-channel sums in double */        \
+            for (size_t c0 = 0; c0 < channels; c0 += FA_CH_BLOCK) {                                  \
+                const size_t nc = channels - c0 < FA_CH_BLOCK ? channels - c0 : FA_CH_BLOCK;         \
+                double acc[FA_CH_BLOCK] = {0};                                                       \
+                for (size_t o = 0; o < outer; o++) {                                                 \
+                    const size_t b = o * channels + c0;                                              \
+                    FA_SIMD for (size_t c = 0; c < nc; c++) {                                        \
+                        const T d_ = dy[b + c], x_ = x[b + c], w_ = w[c0 + c];                       \
+                        acc[c] += fa__##name##_bwdw_##SFX(d_, x_, w_, pv);                           \
+                        dx[b + c] = fa__##name##_bwd_##SFX(d_, x_, w_, pv);                          \
+                    }                                                                                \
+                }                                                                                    \
+                for (size_t c = 0; c < nc; c++) dw[c0 + c] = (T)acc[c];                              \
+            }                                                                                        \
+            return;                                                                                  \
+        }                                                                                            \
         for (size_t c = 0; c < channels; c++) {                                                      \
             const T wc = w[c];                                                                       \
             double acc = 0.0;                                                                        \

@@ -1042,6 +1042,126 @@ FA_INLINE int fa__geglu_params_ok(const double *p) {
     return 1;
 }
 
+/* ---- bias_relu: f(x) = relu(x + bias[c]), c the index along axis (default -1) */
+FA_INLINE float fa__bias_relu_fwd_f32(float x, float w, const float *prm) {
+    (void)w; (void)x; (void)prm;
+    return fa__relu_fwd_f32((x + w), prm);
+}
+FA_INLINE float fa__bias_relu_bwd_f32(float dy, float x, float w, const float *prm) {
+    (void)dy; (void)w; (void)x; (void)prm;
+    return (dy * fa__relu_bwd_f32(1.0f, (x + w), prm));
+}
+FA_INLINE float fa__bias_relu_bwdw_f32(float dy, float x, float w, const float *prm) {
+    (void)dy; (void)w; (void)x; (void)prm;
+    return (dy * fa__relu_bwd_f32(1.0f, (x + w), prm));
+}
+FA_INLINE double fa__bias_relu_fwd_f64(double x, double w, const double *prm) {
+    (void)w; (void)x; (void)prm;
+    return fa__relu_fwd_f64((x + w), prm);
+}
+FA_INLINE double fa__bias_relu_bwd_f64(double dy, double x, double w, const double *prm) {
+    (void)dy; (void)w; (void)x; (void)prm;
+    return (dy * fa__relu_bwd_f64(1.0, (x + w), prm));
+}
+FA_INLINE double fa__bias_relu_bwdw_f64(double dy, double x, double w, const double *prm) {
+    (void)dy; (void)w; (void)x; (void)prm;
+    return (dy * fa__relu_bwd_f64(1.0, (x + w), prm));
+}
+FA_INLINE int fa__bias_relu_params_ok(const double *p) {
+    (void)p;
+    return 1;
+}
+
+/* ---- bias_gelu: f(x) = gelu(x + bias[c]), c the index along axis (default -1) */
+FA_INLINE float fa__bias_gelu_fwd_f32(float x, float w, const float *prm) {
+    (void)w; (void)x; (void)prm;
+    return fa__gelu_fwd_f32((x + w), prm);
+}
+FA_INLINE float fa__bias_gelu_bwd_f32(float dy, float x, float w, const float *prm) {
+    (void)dy; (void)w; (void)x; (void)prm;
+    return (dy * fa__gelu_bwd_f32(1.0f, (x + w), prm));
+}
+FA_INLINE float fa__bias_gelu_bwdw_f32(float dy, float x, float w, const float *prm) {
+    (void)dy; (void)w; (void)x; (void)prm;
+    return (dy * fa__gelu_bwd_f32(1.0f, (x + w), prm));
+}
+FA_INLINE double fa__bias_gelu_fwd_f64(double x, double w, const double *prm) {
+    (void)w; (void)x; (void)prm;
+    return fa__gelu_fwd_f64((x + w), prm);
+}
+FA_INLINE double fa__bias_gelu_bwd_f64(double dy, double x, double w, const double *prm) {
+    (void)dy; (void)w; (void)x; (void)prm;
+    return (dy * fa__gelu_bwd_f64(1.0, (x + w), prm));
+}
+FA_INLINE double fa__bias_gelu_bwdw_f64(double dy, double x, double w, const double *prm) {
+    (void)dy; (void)w; (void)x; (void)prm;
+    return (dy * fa__gelu_bwd_f64(1.0, (x + w), prm));
+}
+FA_INLINE int fa__bias_gelu_params_ok(const double *p) {
+    (void)p;
+    return 1;
+}
+
+/* ---- bias_gelu_tanh: f(x) = gelu_tanh(x + bias[c]), c the index along axis (default -1) */
+FA_INLINE float fa__bias_gelu_tanh_fwd_f32(float x, float w, const float *prm) {
+    (void)w; (void)x; (void)prm;
+    return fa__gelu_tanh_fwd_f32((x + w), prm);
+}
+FA_INLINE float fa__bias_gelu_tanh_bwd_f32(float dy, float x, float w, const float *prm) {
+    (void)dy; (void)w; (void)x; (void)prm;
+    return (dy * fa__gelu_tanh_bwd_f32(1.0f, (x + w), prm));
+}
+FA_INLINE float fa__bias_gelu_tanh_bwdw_f32(float dy, float x, float w, const float *prm) {
+    (void)dy; (void)w; (void)x; (void)prm;
+    return (dy * fa__gelu_tanh_bwd_f32(1.0f, (x + w), prm));
+}
+FA_INLINE double fa__bias_gelu_tanh_fwd_f64(double x, double w, const double *prm) {
+    (void)w; (void)x; (void)prm;
+    return fa__gelu_tanh_fwd_f64((x + w), prm);
+}
+FA_INLINE double fa__bias_gelu_tanh_bwd_f64(double dy, double x, double w, const double *prm) {
+    (void)dy; (void)w; (void)x; (void)prm;
+    return (dy * fa__gelu_tanh_bwd_f64(1.0, (x + w), prm));
+}
+FA_INLINE double fa__bias_gelu_tanh_bwdw_f64(double dy, double x, double w, const double *prm) {
+    (void)dy; (void)w; (void)x; (void)prm;
+    return (dy * fa__gelu_tanh_bwd_f64(1.0, (x + w), prm));
+}
+FA_INLINE int fa__bias_gelu_tanh_params_ok(const double *p) {
+    (void)p;
+    return 1;
+}
+
+/* ---- bias_silu: f(x) = silu(x + bias[c]), c the index along axis (default -1) */
+FA_INLINE float fa__bias_silu_fwd_f32(float x, float w, const float *prm) {
+    (void)w; (void)x; (void)prm;
+    return fa__silu_fwd_f32((x + w), prm);
+}
+FA_INLINE float fa__bias_silu_bwd_f32(float dy, float x, float w, const float *prm) {
+    (void)dy; (void)w; (void)x; (void)prm;
+    return (dy * fa__silu_bwd_f32(1.0f, (x + w), prm));
+}
+FA_INLINE float fa__bias_silu_bwdw_f32(float dy, float x, float w, const float *prm) {
+    (void)dy; (void)w; (void)x; (void)prm;
+    return (dy * fa__silu_bwd_f32(1.0f, (x + w), prm));
+}
+FA_INLINE double fa__bias_silu_fwd_f64(double x, double w, const double *prm) {
+    (void)w; (void)x; (void)prm;
+    return fa__silu_fwd_f64((x + w), prm);
+}
+FA_INLINE double fa__bias_silu_bwd_f64(double dy, double x, double w, const double *prm) {
+    (void)dy; (void)w; (void)x; (void)prm;
+    return (dy * fa__silu_bwd_f64(1.0, (x + w), prm));
+}
+FA_INLINE double fa__bias_silu_bwdw_f64(double dy, double x, double w, const double *prm) {
+    (void)dy; (void)w; (void)x; (void)prm;
+    return (dy * fa__silu_bwd_f64(1.0, (x + w), prm));
+}
+FA_INLINE int fa__bias_silu_params_ok(const double *p) {
+    (void)p;
+    return 1;
+}
+
 /* ---- dropout: f(x) = 0 if u < p else x / (1 - p), u = uniform(seed, offset + flat index) */
 FA_INLINE float fa__dropout_fwd_f32(float x, float u, const float *prm) {
     const float p = prm[0];
