@@ -135,12 +135,13 @@ def measure_backward(name: str, dtype, seed: int = 1) -> tuple[float, float]:
 
 
 def table() -> str:
-    rows = ["| activation | f32 fwd | f64 fwd | f32 bwd | f64 bwd | bound fwd (f32/f64) |",
-            "|---|---|---|---|---|---|"]
+    rows = ["| activation | f32 fwd | f64 fwd | f32 bwd | f64 bwd | bound fwd | bound bwd |",
+            "|---|---|---|---|---|---|---|"]
     for a in ELTWISE:
-        cells = [f"{measure_forward(a.name, d)[0]:.2f}" for d in (np.float32, np.float64)]
-        cells += [f"{measure_backward(a.name, d)[0]:.2f}" for d in (np.float32, np.float64)]
-        rows.append(f"| {a.name} | " + " | ".join(cells) + f" | {a.ulp[0]:g} / {a.ulp[1]:g} |")
+        cells = [f"{max(measure_forward(a.name, d)[0], 0):.2f}" for d in (np.float32, np.float64)]
+        cells += [f"{max(measure_backward(a.name, d)[0], 0):.2f}" for d in (np.float32, np.float64)]
+        rows.append(f"| {a.name}{' *' if a.ulp_cond else ''} | " + " | ".join(cells)
+                    + f" | {a.ulp[0]:g} / {a.ulp[1]:g} | {a.ulp_backward[0]:g} / {a.ulp_backward[1]:g} |")
     return "\n".join(rows)
 
 

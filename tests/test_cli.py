@@ -32,3 +32,17 @@ def test_flags():
 def test_show_config(capsys):
     fastact.show_config()
     assert "native" in capsys.readouterr().out
+
+
+def test_bench_quick():
+    out = run("bench", "--quick")
+    assert "copy (2 threads)" in out and "sigmoid" in out and "GB/s" in out
+
+
+def test_plot(tmp_path):
+    import pytest
+
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "a.png"
+    assert "wrote" in run("plot", "relu", "gelu", "-o", str(png))
+    assert png.read_bytes()[:4] == b"\x89PNG"

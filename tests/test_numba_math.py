@@ -353,3 +353,19 @@ def test_gelu_native_vs_numba_bits():
     with np.errstate(over="ignore", invalid="ignore"):
         x32 = x.astype(np.float32)
     assert_bits_equal(fastact.gelu(x32, backend="numba"), fastact.gelu(x32, backend="native"), x32)
+
+
+def test_jit_options():
+    """Every function sets fastmath=False itself (Numba would otherwise compile it with the
+    first caller's fastmath and keep that version for all callers); the erf family and its
+    helpers are forceinline (too large for LLVM's inliner: a loop calling them would not
+    vectorize)."""
+    from numba.core.registry import CPUDispatcher
+
+    funcs = {k: v for k, v in vars(M).items() if isinstance(v, CPUDispatcher)}
+    assert {f"{n}_{s}" for n in NAMES + ERF_NAMES for s in ("f64", "f32")} <= funcs.keys()
+    for k, f in funcs.items():
+        assert f.targetoptions.get("fastmath") is False, k
+    for k in ["_hi26", "_expneg", "_mul_exp", "_ldexp", "_erfc_core"] + [f"{n}_{s}" for n in ERF_NAMES
+                                                                          for s in ("f64", "f32")]:
+        assert funcs[k].targetoptions.get("forceinline") is True, k

@@ -13,7 +13,13 @@ Rules kept for bit-identity (do not "simplify"):
     adds a zero-divisor check that raises and blocks vectorization;
   * integer work only in uint64 with uint64 operands on both sides: Numba promotes
     a mixed int64/uint64 operation to float64;
-  * ``(v + 0x1.8p52) - 0x1.8p52`` is not folded by LLVM without fastmath.
+  * ``(v + 0x1.8p52) - 0x1.8p52`` is not folded by LLVM without fastmath;
+  * ``fastmath=False`` set explicitly on every function: Numba gives a function that does
+    not set an option the caller's value (fastmath, error_model, forceinline) when the
+    first caller compiles it, and caches that version for all later callers;
+  * ``forceinline`` (LLVM alwaysinline, like the header's always_inline) on the erf
+    family: the functions are too large for LLVM's inliner, and a loop that calls them
+    does not vectorize.
 
 The float32 versions compute in double and round once, like the C ``fa_*_f32``.
 """
@@ -69,7 +75,11 @@ _MANT_MASK = np.uint64(0x000FFFFFFFFFFFFF)
 _EXP_P52 = np.uint64(0x4330000000000000)  # bits of 2^52
 _SIGN_MASK = np.uint64(0x8000000000000000)
 
-_JIT = dict(error_model="numpy")
+# fastmath=False is explicit on purpose: an option a function does not set is inherited
+# from the caller that compiles it first, and that version is then cached for every
+# caller, so one fastmath caller would make these functions fast-math everywhere.
+_NOFAST = dict(fastmath=False)
+_JIT = dict(error_model="numpy", fastmath=False)
 
 
 # ---- internal helpers ------------------------------------------------------------------
@@ -98,19 +108,19 @@ def _u2d(typingctx, u):
     return types.float64(types.uint64), codegen
 
 
-@njit
+@njit(**_NOFAST)
 def _round(v):
     """fa_i_round: round to nearest (ties to even) for |v| < 2^51."""
     return (v + _MAGIC) - _MAGIC
 
 
-@njit
+@njit(**_NOFAST)
 def _pow2i(k):
     """fa_i_pow2i: 2^k for an integral double k in [-1022, 1023]."""
     return _u2d(_d2u(k + _MAGIC_BIAS) << _U52)
 
 
-@njit
+@njit(**_NOFAST)
 def _expm1_tail(r):
     """fa_i_expm1_tail: expm1(r) - r for |r| <= ~0.3472."""
     h = _E10
@@ -127,7 +137,7 @@ def _expm1_tail(r):
     return (r * r) * h
 
 
-@njit
+@njit(**_NOFAST)
 def _log_tail(s, hfsq):
     """fa_i_log_tail: log(1+f) - f + f*f/2 from s = f/(2+f) and hfsq = f*f/2."""
     z = s * s
@@ -142,7 +152,7 @@ def _log_tail(s, hfsq):
     return s * (hfsq + R)
 
 
-@njit
+@njit(**_NOFAST)
 def _log_split(u):
     """fa_i_log_split: (m, k) with u = 2^k * m, m in [sqrt(1/2), sqrt(2)), k an integral double."""
     iu = _d2u(u) + _LOG_OFF
@@ -151,7 +161,7 @@ def _log_split(u):
     return m, k
 
 
-@njit
+@njit(**_NOFAST)
 def _expm1_dd(x):
     """fa_i_expm1_dd: (hi, lo, f) with expm1(x) = (hi + lo) * f, for x in [-40, 710]."""
     n = _round(x * _INV_LN2)
@@ -174,7 +184,7 @@ def _expm1_dd(x):
 
 # ---- float64 ---------------------------------------------------------------------------
 
-@njit
+@njit(**_NOFAST)
 def exp_f64(x):
     """e^x, bit-identical to fa_exp_f64 (fa_math.h)."""
     x = np.float64(x)
@@ -188,7 +198,7 @@ def exp_f64(x):
     return (p * _pow2i(n1)) * _pow2i(n2)
 
 
-@njit
+@njit(**_NOFAST)
 def expm1_f64(x):
     """e^x - 1, bit-identical to fa_expm1_f64 (fa_math.h)."""
     x = np.float64(x)
@@ -254,31 +264,31 @@ def tanh_f64(x):
 
 # ---- float32: computed in double, rounded once -----------------------------------------
 
-@njit
+@njit(**_NOFAST)
 def exp_f32(x):
     """fa_exp_f32: (float)fa_exp_f64((double)x)."""
     return np.float32(exp_f64(np.float64(x)))
 
 
-@njit
+@njit(**_NOFAST)
 def expm1_f32(x):
     """fa_expm1_f32: (float)fa_expm1_f64((double)x)."""
     return np.float32(expm1_f64(np.float64(x)))
 
 
-@njit
+@njit(**_NOFAST)
 def log1p_f32(x):
     """fa_log1p_f32: (float)fa_log1p_f64((double)x)."""
     return np.float32(log1p_f64(np.float64(x)))
 
 
-@njit
+@njit(**_NOFAST)
 def log_f32(x):
     """fa_log_f32: (float)fa_log_f64((double)x)."""
     return np.float32(log_f64(np.float64(x)))
 
 
-@njit
+@njit(**_NOFAST)
 def tanh_f32(x):
     """fa_tanh_f32: (float)fa_tanh_f64((double)x)."""
     return np.float32(tanh_f64(np.float64(x)))
@@ -290,7 +300,7 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
 
 
-@njit(error_model="numpy")
+@njit(**_JIT)
 def mix64(z):
     """fa_mix64: SplitMix64's finalizer (uint64 arithmetic wraps)."""
     z = np.uint64(z)
@@ -299,7 +309,7 @@ def mix64(z):
     return z ^ (z >> np.uint64(31))
 
 
-@njit(error_model="numpy")
+@njit(**_JIT)
 def uniform24(key, counter):
     """fa_uniform24: 24 random bits of mix64(key + (counter + 1) * golden) as a double in [0, 1)."""
     h = mix64(np.uint64(key) + (np.uint64(counter) + np.uint64(1)) * _GOLDEN)
@@ -317,7 +327,8 @@ def uniform24(key, counter):
 # header's always_inline) a loop would call _erfc_core / erf_f64 instead of inlining
 # them, and a loop with a call does not vectorize. forceinline inlines the compiled
 # function (its error model included), unlike Numba's IR-level inline="always".
-_JIT_INLINE = dict(error_model="numpy", forceinline=True)
+_INLINE = dict(fastmath=False, forceinline=True)
+_JIT_INLINE = dict(_JIT, forceinline=True)
 
 _HI26_MASK = np.uint64(0xFFFFFFFFF8000000)
 _ABS_MASK = np.uint64(0x7FFFFFFFFFFFFFFF)
@@ -377,13 +388,13 @@ _ISQ2PI_H = float.fromhex("0x1.9884533d43651p-2")
 _ISQ2PI_L = -float.fromhex("0x1.cbc0d30ebfd15p-56")  # the C literal is negative
 
 
-@njit(forceinline=True)
+@njit(**_INLINE)
 def _hi26(v):
     """fa_i_hi26: v with the low 27 significand bits cleared (26 significant bits)."""
     return _u2d(_d2u(v) & _HI26_MASK)
 
 
-@njit(forceinline=True)
+@njit(**_INLINE)
 def _expneg(X, Xl):
     """fa_i_expneg: (r, T, n) with e^-(X + Xl) = 2^n (1 + r + T), for 0 <= X < 2^20, |Xl| < 2^-12."""
     k = _round(-X * _INV_LN2)
@@ -395,7 +406,7 @@ def _expneg(X, Xl):
     return r, T, k
 
 
-@njit(forceinline=True)
+@njit(**_INLINE)
 def _mul_exp(mh, ml, r, T):
     """fa_i_mul_exp: (mh + ml) * (1 + r + T) rounded once (mh*r exact by Dekker)."""
     m1 = _hi26(mh)
@@ -409,7 +420,7 @@ def _mul_exp(mh, ml, r, T):
     return s + ((se + pl) + (mh * T + ml * (1.0 + (r + T))))
 
 
-@njit(forceinline=True)
+@njit(**_INLINE)
 def _ldexp(y, n):
     """fa_i_ldexp: y * 2^n for integral n in [-2000, 2000], 2^-20 < |y| < 2^20 (one rounding if subnormal)."""
     n1 = _round(n * 0.5)

@@ -142,21 +142,47 @@ def is_device_array(obj) -> bool:
 
 # ---- the scalar functions and the kernel templates ----------------------------------------
 
+def _ncdf(x):
+    """Phi(x) = erfc(-x / sqrt 2) / 2 (relatively accurate in the lower tail)."""
+    return 0.5 * math.erfc(-x * 0.7071067811865476)
+
+
+def _npdf(x):
+    """phi(x) = exp(-x^2 / 2) / sqrt(2 pi)."""
+    return 0.3989422804014327 * math.exp(-0.5 * x * x)
+
+
 def _math_namespace(sim: bool):
-    """exp/expm1/log/log1p/tanh in float32 and float64 for the scalar module."""
-    names = ("exp", "expm1", "log", "log1p", "tanh")
+    """exp/expm1/log/log1p/tanh/erf/erfc/ncdf/npdf in float32 and float64 for the scalar module."""
+    names = {"exp": math.exp, "expm1": math.expm1, "log": math.log, "log1p": math.log1p, "tanh": math.tanh,
+             "erf": math.erf, "erfc": math.erfc, "ncdf": _ncdf, "npdf": _npdf}
     fns = {}
     if sim:  # plain Python on NumPy scalars: NumPy gives inf/NaN where math.* would raise
-        for n in names:
-            fns[f"{n}_f32"] = _sim_unary(getattr(np, n), np.float32)
-            fns[f"{n}_f64"] = _sim_unary(getattr(np, n), np.float64)
+        import scipy.special  # the simulator runs in tests, where scipy is installed
+
+        npf = {n: getattr(np, n) for n in ("exp", "expm1", "log", "log1p", "tanh")}
+        npf.update(erf=scipy.special.erf, erfc=scipy.special.erfc, ncdf=scipy.special.ndtr,
+                   npdf=lambda v: 0.3989422804014327 * np.exp(-0.5 * v * v))
+        for n, f in npf.items():
+            fns[f"{n}_f32"] = _sim_unary(f, np.float32)
+            fns[f"{n}_f64"] = _sim_unary(f, np.float64)
         return types.SimpleNamespace(**fns)
     _cuda()
-    # math.* on a float32 argument types as float32 on CUDA (libdevice __nv_expf, ...)
-    for n in names:
-        fns[f"{n}_f32"] = cuda.jit(device=True)(_unary(getattr(math, n), np.float32))
-        fns[f"{n}_f64"] = cuda.jit(device=True)(_unary(getattr(math, n), np.float64))
+    # math.* on a float32 argument types as float32 on CUDA (libdevice __nv_expf, ...); ncdf/npdf
+    # compute in double and round once, as the CPU backends
+    for n, f in names.items():
+        if n in ("ncdf", "npdf"):
+            fns[f"{n}_f32"] = cuda.jit(device=True)(_unary32(f))
+        else:
+            fns[f"{n}_f32"] = cuda.jit(device=True)(_unary(f, np.float32))
+        fns[f"{n}_f64"] = cuda.jit(device=True)(_unary(f, np.float64))
     return types.SimpleNamespace(**fns)
+
+
+def _unary32(u):
+    def f(x):
+        return np.float32(u(np.float64(x)))
+    return f
 
 
 def _sim_unary(u, t):
