@@ -202,7 +202,7 @@ def check_eltwise(c: Checks, cuda, nc):
                 y = f(x, **kw)
                 extra = 2 * condition(x, y, fb(np.ones_like(x), x, **kw)) if spec.ulp_cond else 0.0
                 if spec.name == "gelu":  # CUDA: libdevice erfc of the rounded -x/sqrt(2) costs ~x^2 ULP in
-                    extra = extra + np.nan_to_num(np.minimum(x.astype(np.float64) ** 2, 1e6))  # tail (CPU: compensated)
+                    extra = extra + np.nan_to_num(np.minimum(2 * x.astype(np.float64) ** 2, 1e6))  # tail (CPU: compensated)
                 floor = np.where(np.abs(x) < 8, np.abs(dy) / 4, 0).astype(dt)
                 got = nc.forward(ID[spec.name], dx_d, params=prm)
                 c.ok(type(got) is type(dx_d), what + " forward type", f"{type(got).__name__}")
