@@ -25,6 +25,16 @@ import fastact
 from fastact._registry import ACTIVATIONS
 
 
+def _best(f, reps: int) -> float:
+    """The fastest of reps calls, in seconds."""
+    t = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        f()
+        t.append(time.perf_counter() - t0)
+    return min(t)
+
+
 def cflags() -> str:
     return f"-I{fastact.get_include()}"
 
@@ -95,16 +105,8 @@ def demo() -> str:
     v = rng.standard_normal(10**6).astype(np.float32)
     y = np.empty_like(v)
 
-    def best(f, reps=20):
-        t = []
-        for _ in range(reps):
-            t0 = time.perf_counter()
-            f()
-            t.append(time.perf_counter() - t0)
-        return min(t)
-
-    t_fa = best(lambda: fastact.sigmoid(v, out=y))
-    t_np = best(lambda: np.divide(1, 1 + np.exp(-v), out=y))
+    t_fa = _best(lambda: fastact.sigmoid(v, out=y), 20)
+    t_np = _best(lambda: np.divide(1, 1 + np.exp(-v), out=y), 20)
     out.append(f"\nsigmoid, 1e6 float32: fastact {t_fa * 1e3:.2f} ms, NumPy 1/(1+exp(-x)) "
                f"{t_np * 1e3:.2f} ms ({t_np / t_fa:.1f}x)")
     return "\n".join(out)
@@ -127,14 +129,6 @@ def bench(quick: bool = False) -> str:
     def pcopy(a, b):
         for i in prange(a.shape[0]):
             b[i] = a[i]
-
-    def best(f, reps):
-        t = []
-        for _ in range(reps):
-            t0 = time.perf_counter()
-            f()
-            t.append(time.perf_counter() - t0)
-        return min(t)
 
     if torch is not None:
         torch.set_num_threads(os.cpu_count() or 1)
@@ -164,16 +158,16 @@ def bench(quick: bool = False) -> str:
         x = (rng.standard_normal(n) * 3).astype(np.float32)
         y = np.empty_like(x)
         pcopy(x, y)
-        t_copy = best(lambda x=x, y=y: pcopy(x, y), reps)
+        t_copy = _best(lambda x=x, y=y: pcopy(x, y), reps)
         rows.append(f"{'copy (2 threads)':24s} {n:9d} {2 * x.nbytes / t_copy / 1e9:7.1f} {1:6.2f}")
         tx, ty = (torch.from_numpy(x), torch.from_numpy(y)) if torch is not None else (None, None)
         for name, fa, npf, tof in cases:
             moved = (3 if "backward" in name else 2) * x.nbytes
             fa(x, y)
-            t = best(lambda fa=fa, x=x, y=y: fa(x, y), reps)
+            t = _best(lambda fa=fa, x=x, y=y: fa(x, y), reps)
             with np.errstate(all="ignore"):
-                vs_np = f"{best(lambda npf=npf, x=x, y=y: npf(x, y), reps) / t:8.1f}x" if npf else f"{'-':>9s}"
-            vs_t = f"{best(lambda tof=tof, tx=tx, ty=ty: tof(tx, ty), reps) / t:8.1f}x" if (tof and torch is not None) else \
+                vs_np = f"{_best(lambda npf=npf, x=x, y=y: npf(x, y), reps) / t:8.1f}x" if npf else f"{'-':>9s}"
+            vs_t = f"{_best(lambda tof=tof, tx=tx, ty=ty: tof(tx, ty), reps) / t:8.1f}x" if (tof and torch is not None) else \
                 f"{'-':>9s}"
             rows.append(f"{name:24s} {n:9d} {moved / t / 1e9:7.1f} {t_copy / t * moved / (2 * x.nbytes):6.2f} "
                         f"{vs_np} {vs_t}  {dispatch.select(None, n)}")
@@ -217,14 +211,6 @@ def calibrate(write: bool = True) -> str:
     sizes = [2**k for k in range(10, 23)]
     rows, crossover = [], None
 
-    def best(f, reps):
-        t = []
-        for _ in range(reps):
-            t0 = time.perf_counter()
-            f()
-            t.append(time.perf_counter() - t0)
-        return min(t)
-
     for n in sizes:
         x = rng.standard_normal(n).astype(np.float32)
         y = np.empty_like(x)
@@ -233,8 +219,8 @@ def calibrate(write: bool = True) -> str:
         for name in ("sigmoid", "relu"):
             f = getattr(fastact, name)
             f(x, out=y, backend="numba")  # compile / load
-            tn = best(lambda f=f, x=x, y=y: f(x, out=y, backend="native"), reps)
-            tb = best(lambda f=f, x=x, y=y: f(x, out=y, backend="numba"), reps)
+            tn = _best(lambda f=f, x=x, y=y: f(x, out=y, backend="native"), reps)
+            tb = _best(lambda f=f, x=x, y=y: f(x, out=y, backend="numba"), reps)
             ratio.append(tn / tb)
         rows.append(f"{n:>9d}  native/numba time: sigmoid {ratio[0]:5.2f}  relu {ratio[1]:5.2f}")
         if crossover is None and min(ratio) > 1.0:

@@ -240,17 +240,7 @@ SIGNATURES = {
 def gen_scalar(reg) -> str:
     out = [f"/* {HEADER} */", "/* Scalar kernels: one static inline function per (activation, role, dtype). */",
            "#ifndef FASTACT_SCALAR_GEN_H", "#define FASTACT_SCALAR_GEN_H", "",
-           "/* Always inline: GCC may otherwise keep calls inside the target_clones loops,",
-           " * which then neither vectorize nor use the clone's instruction set. */",
-           "#ifndef FA_INLINE",
-           "#if defined(__GNUC__)",
-           "#define FA_INLINE static inline __attribute__((always_inline))",
-           "#else",
-           "#define FA_INLINE static inline",
-           "#endif",
-           "#endif",
-           "",
-           '#include "fa_math.h"', ""]
+           '#include "fa_inline.h"', '#include "fa_math.h"', ""]
     for act in reg.ACTIVATIONS:
         out.append(f"/* ---- {act.name}: {act.formula} */")
         for ctype, sfx, role, args, src in _roles(act):

@@ -41,15 +41,7 @@
 #ifndef FASTACT_FA_MATH_H
 #define FASTACT_FA_MATH_H
 
-/* Always inline: inside GCC target_clones loops a call would neither vectorize
- * nor use the clone's instruction set. */
-#ifndef FA_INLINE
-#if defined(__GNUC__)
-#define FA_INLINE static inline __attribute__((always_inline))
-#else
-#define FA_INLINE static inline
-#endif
-#endif
+#include "fa_inline.h"
 
 #include <stdint.h>
 #include <string.h>

@@ -15,13 +15,7 @@
 
 #include <stdint.h>
 
-#ifndef FA_INLINE
-#if defined(__GNUC__)
-#define FA_INLINE static inline __attribute__((always_inline))
-#else
-#define FA_INLINE static inline
-#endif
-#endif
+#include "fa_inline.h"
 
 #define FA_GOLDEN UINT64_C(0x9E3779B97F4A7C15)
 

@@ -3,16 +3,7 @@
 #ifndef FASTACT_SCALAR_GEN_H
 #define FASTACT_SCALAR_GEN_H
 
-/* Always inline: GCC may otherwise keep calls inside the target_clones loops,
- * which then neither vectorize nor use the clone's instruction set. */
-#ifndef FA_INLINE
-#if defined(__GNUC__)
-#define FA_INLINE static inline __attribute__((always_inline))
-#else
-#define FA_INLINE static inline
-#endif
-#endif
-
+#include "fa_inline.h"
 #include "fa_math.h"
 
 /* ---- identity: f(x) = x */
