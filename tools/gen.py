@@ -324,7 +324,7 @@ def gen_python(reg) -> str:
            "    from numba import njit", "",
            "    from . import _numba_math as m", "",
            "    # no Python ZeroDivisionError checks: their branches stop vectorization",
-           "    jit = njit(error_model='numpy')", ""]
+           "    jit = njit(error_model='numpy', fastmath=False, forceinline=True)", ""]
     out += [f"{mn} = m.{mn}" for mn in mnames if f"{mn}(" in body]
     out += ["T_f32, T_f64 = np.float32, np.float64"]
     for (hexval, ctype), cname in consts.items():

@@ -16,7 +16,7 @@ if '__fastact_target__' not in globals():  # imported: the CPU build
     from . import _numba_math as m
 
     # no Python ZeroDivisionError checks: their branches stop vectorization
-    jit = njit(error_model='numpy')
+    jit = njit(error_model='numpy', fastmath=False, forceinline=True)
 
 exp_f32 = m.exp_f32
 exp_f64 = m.exp_f64
