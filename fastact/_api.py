@@ -145,10 +145,7 @@ def _int_axis(axis, fname: str) -> int:
 
 
 def _axis(axis, ndim: int, fname: str) -> int:
-    try:
-        axis = operator.index(axis)
-    except TypeError:
-        raise TypeError(f"{fname}: axis must be an integer, got {type(axis).__name__}") from None
+    axis = _int_axis(axis, fname)
     if not -ndim <= axis < ndim:
         raise _AxisError(axis, ndim)
     return axis % ndim

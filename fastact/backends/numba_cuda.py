@@ -57,7 +57,6 @@ from __future__ import annotations
 
 import functools
 import math
-import operator
 import os
 import threading
 import types
@@ -65,13 +64,13 @@ import warnings
 
 import numpy as np
 
+from .._api import _axis
 from .._registry import ACTIVATIONS
 
 OP_FORWARD, OP_BACKWARD, OP_BACKWARD_Y = 0, 1, 2
 _F16, _F32, _F64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
 _SFX = {_F32: "f32", _F64: "f64"}
 _ROLE = {OP_FORWARD: "fwd", OP_BACKWARD: "bwd", OP_BACKWARD_Y: "bwdy"}
-_AxisError = getattr(np, "exceptions", np).AxisError
 
 _kernels: dict = {}
 _build_lock = threading.Lock()
@@ -729,16 +728,6 @@ def _params(params, dtype: np.dtype) -> tuple:
     if len(params) > 4:
         raise TypeError(f"at most 4 parameters, got {len(params)}")
     return tuple(t(v) for v in params) + (t(0),) * (4 - len(params))
-
-
-def _axis(axis, ndim: int, fname: str) -> int:
-    try:
-        axis = operator.index(axis)
-    except TypeError:
-        raise TypeError(f"{fname}: axis must be an integer, got {type(axis).__name__}") from None
-    if not -ndim <= axis < ndim:
-        raise _AxisError(axis, ndim)
-    return axis % ndim
 
 
 def _grid_1d(n: int) -> tuple[int, int]:
