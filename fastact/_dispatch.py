@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import logging
 import os
 import threading
 import warnings
@@ -32,6 +33,7 @@ _loaded: dict = {}
 _failed: dict = {}  # backend -> reason it is unavailable
 _warned: set = set()
 _lock = threading.Lock()
+_log = logging.getLogger("fastact")  # DEBUG: one line per call with the chosen backend
 
 
 class BackendUnavailable(RuntimeError):
@@ -108,6 +110,13 @@ def forced(backend: str | None) -> str | None:
 
 def select(backend: str | None, size: int) -> str:
     """The backend name for a host call on `size` elements."""
+    name = _select(backend, size)
+    if _log.isEnabledFor(logging.DEBUG):
+        _log.debug("fastact: %d elements -> %s backend", size, name)
+    return name
+
+
+def _select(backend: str | None, size: int) -> str:
     name = forced(backend)
     if name is not None:
         return name

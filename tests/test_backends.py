@@ -194,3 +194,15 @@ def test_show_config_lists_backends(capsys):
     for name in ("native", "numba", "cuda"):
         assert name in out
     assert "threshold" in out or "elements" in out
+
+
+def test_debug_log_shows_the_choice(caplog, monkeypatch):
+    import logging
+
+    monkeypatch.delenv("FASTACT_BACKEND", raising=False)
+    monkeypatch.delenv("FASTACT_NUMBA_THRESHOLD", raising=False)
+    with caplog.at_level(logging.DEBUG, logger="fastact"):
+        fastact.sigmoid(np.ones(10**7, np.float32))
+        fastact.sigmoid(np.ones(10, np.float32))
+    assert "10000000 elements -> numba backend" in caplog.text
+    assert "10 elements -> native backend" in caplog.text
