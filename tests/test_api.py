@@ -340,6 +340,7 @@ def test_docstrings_and_signatures(name):
         assert p.name in f.__doc__
     assert "out" in sig.parameters
     assert f.__name__ == name
+    assert ">>> fastact." in f.__doc__ and "array(" in f.__doc__  # an example with its output
 
 
 # ---- GLU family: x split in halves along axis ------------------------------------------------
