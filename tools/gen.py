@@ -124,7 +124,7 @@ class CTranslator:
         if callee:
             name, role = callee
             dy = f"{self.const('1')}, " if role == "bwd" else ""
-            return f"fa__{name}_{role}_{self.sfx}({dy}{self.expr(args[0])}, prm)"
+            return f"{self.callee_name(name, role)}({dy}{self.expr(args[0])}, prm)"
         raise FormulaError(f"{self.act.name}: unknown function {fn!r}")
 
     def _callee(self, fn: str, args) -> tuple[str, str] | None:
@@ -135,18 +135,28 @@ class CTranslator:
             return name, role
         return None
 
+    def prologue(self) -> list[str]:
+        return [f"const {self.ctype} {p} = prm[{i}];" for i, p in enumerate(self.act.param_names)] + [
+            " ".join(f"(void){v};" for v in [*self.args, *self.act.param_names, "prm"])]
+
+    def assign(self, name: str, text: str) -> str:
+        return f"const {self.ctype} {name} = {text};"
+
+    def ret(self, text: str) -> str:
+        return f"return {text};"
+
+    def callee_name(self, name: str, role: str) -> str:
+        return f"fa__{name}_{role}_{self.sfx}"
+
     def body(self) -> list[str]:
         assigns, result = parse(self.src)
-        lines = []
-        for i, pname in enumerate(self.act.param_names):
-            lines.append(f"const {self.ctype} {pname} = prm[{i}];")
-        lines.append(" ".join(f"(void){v};" for v in [*self.args, *self.act.param_names, "prm"]))
+        lines = self.prologue()
         for name, value in assigns:
             if name in self.names:
                 raise FormulaError(f"{self.act.name}: {name!r} is assigned twice or shadows a variable")
-            lines.append(f"const {self.ctype} {name} = {self.expr(value)};")
+            lines.append(self.assign(name, self.expr(value)))
             self.names.add(name)
-        lines.append(f"return {self.expr(result)};")
+        lines.append(self.ret(self.expr(result)))
         return lines
 
 
@@ -205,23 +215,19 @@ class PyTranslator(CTranslator):
             return f"T_{self.sfx}(math.copysign({self.expr(args[0])}, {self.expr(args[1])}))"
         if fn in MATH:
             return f"{fn}_{self.sfx}({', '.join(self.expr(v) for v in args)})"
-        callee = self._callee(fn, args)
-        if callee:
-            name, role = callee
-            dy = f"{self.const('1')}, " if role == "bwd" else ""
-            return f"{name}_{role}_{self.sfx}({dy}{self.expr(args[0])}, prm)"
         return super().call(fn, args)
 
-    def body(self) -> list[str]:
-        assigns, result = parse(self.src)
-        lines = [f"{pname} = prm[{i}]" for i, pname in enumerate(self.act.param_names)]
-        for name, value in assigns:
-            if name in self.names:
-                raise FormulaError(f"{self.act.name}: {name!r} is assigned twice or shadows a variable")
-            lines.append(f"{name} = {self.expr(value)}")
-            self.names.add(name)
-        lines.append(f"return {self.expr(result)}")
-        return lines
+    def prologue(self) -> list[str]:
+        return [f"{p} = prm[{i}]" for i, p in enumerate(self.act.param_names)]
+
+    def assign(self, name: str, text: str) -> str:
+        return f"{name} = {text}"
+
+    def ret(self, text: str) -> str:
+        return f"return {text}"
+
+    def callee_name(self, name: str, role: str) -> str:
+        return f"{name}_{role}_{self.sfx}"
 
 
 # (registry field, C suffix, argument names) per kind
