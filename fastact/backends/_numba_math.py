@@ -21,7 +21,8 @@ Rules kept for bit-identity (do not "simplify"):
     family: the functions are too large for LLVM's inliner, and a loop that calls them
     does not vectorize.
 
-The float32 versions compute in double and round once, like the C ``fa_*_f32``.
+The float32 exp/expm1/log1p/log/tanh run in float32 with ``llvm.fma`` where the C code
+calls ``__builtin_fmaf``; the float32 erf family computes in double and rounds once.
 """
 
 import math
@@ -262,36 +263,188 @@ def tanh_f64(x):
     return _u2d(_d2u(y) | sign)
 
 
-# ---- float32: computed in double, rounded once -----------------------------------------
+# ---- float32: float arithmetic with fused multiply-adds (fa_math.h) -------------------
+
+@intrinsic
+def _f2u(typingctx, x):
+    """Bits of a float32, zero-extended to uint64 (fa_i_f2u; uint64 so that integer work
+    never mixes widths)."""
+    if x != types.float32:
+        return None
+
+    def codegen(context, builder, sig, args):
+        return builder.zext(builder.bitcast(args[0], ir.IntType(32)), ir.IntType(64))
+
+    return types.uint64(types.float32), codegen
+
+
+@intrinsic
+def _u2f(typingctx, u):
+    """The float32 whose bits are the low 32 bits of the uint64 ``u`` (fa_i_u2f; the
+    truncation is the C uint32 wrap-around)."""
+    if u != types.uint64:
+        return None
+
+    def codegen(context, builder, sig, args):
+        return builder.bitcast(builder.trunc(args[0], ir.IntType(32)), ir.FloatType())
+
+    return types.float32(types.uint64), codegen
+
+
+@intrinsic
+def _fmaf(typingctx, a, b, c):
+    """fa_i_fmaf: a*b + c rounded once (llvm.fma.f32, one vfmadd with FMA hardware)."""
+    if not (a == b == c == types.float32):
+        return None
+
+    def codegen(context, builder, sig, args):
+        f32 = ir.FloatType()
+        fn = builder.module.declare_intrinsic("llvm.fma", [f32], ir.FunctionType(f32, [f32, f32, f32]))
+        return builder.call(fn, args)
+
+    return types.float32(types.float32, types.float32, types.float32), codegen
+
+
+def _f(h):
+    return np.float32(float.fromhex(h))
+
+
+_F_MAGIC = _f("0x1.8p23")
+_F_MAGIC_BIAS = _f("0x1.8p23") + np.float32(127.0)  # exact
+_F_P23_BIAS = _f("0x1p23") + np.float32(127.0)  # exact
+_F_INF = np.float32(np.inf)
+_F_NAN = np.float32(np.nan)
+_F_LN2_HI, _F_LN2_LO, _F_INV_LN2 = _f("0x1.62e4p-1"), _f("0x1.7f7d1cp-20"), _f("0x1.715476p+0")
+_F_LN2_LOG_HI, _F_LN2_LOG_LO = _f("0x1.62e3p-1"), _f("0x1.2fefa4p-17")
+_FE4, _FE3, _FE2, _FE1 = _f("0x1.6c37eep-10"), _f("0x1.120b06p-7"), _f("0x1.5555eap-5"), _f("0x1.5554dep-3")
+_FQ2, _FQ1, _FQ0 = _f("0x1.2e769ap-2"), _f("0x1.997ffep-2"), _f("0x1.555558p-1")
+_FT4, _FT3, _FT2, _FT1, _FT0 = (_f("-0x1.b3a682p-8"), _f("0x1.5d88fep-6"), _f("-0x1.b9ab56p-5"),
+                                _f("0x1.11102p-3"), _f("-0x1.555554p-2"))
+_F0, _F05, _F1, _F2 = np.float32(0.0), np.float32(0.5), np.float32(1.0), np.float32(2.0)
+_F89, _F150, _FM18, _F127 = np.float32(89.0), np.float32(150.0), np.float32(-18.0), np.float32(127.0)
+_F_TINY, _F_P23, _F23, _F_MAX = _f("0x1p-126"), _f("0x1p23"), np.float32(23.0), _f("0x1.fffffep127")
+_F_SMALL_TANH = np.float32(0.55)
+_U23 = np.uint64(23)
+_U127_BITS = np.uint64(0x3F800000)
+_USQRT_HALF_F = np.uint64(0x3F3504F3)
+_ULOG_OFF_F = np.uint64(0x3F800000 - 0x3F3504F3)
+_UMANT_F = np.uint64(0x007FFFFF)
+_UP23_F = np.uint64(0x4B000000)
+_USIGN_F = np.uint64(0x80000000)
+
+
+@njit(**_NOFAST)
+def _roundf(v):
+    """fa_i_roundf: round to nearest for |v| < 2^22."""
+    return (v + _F_MAGIC) - _F_MAGIC
+
+
+@njit(**_NOFAST)
+def _pow2if(k):
+    """fa_i_pow2if: 2^k for an integral float32 k in [-126, 127]."""
+    return _u2f(_f2u(k + _F_MAGIC_BIAS) << _U23)
+
+
+@njit(**_NOFAST)
+def _expm1_polyf(r):
+    """fa_i_expm1_polyf: expm1(r) for |r| <= 0.347."""
+    h = _fmaf(_FE4, r, _FE3)
+    h = _fmaf(h, r, _FE2)
+    h = _fmaf(h, r, _FE1)
+    h = _fmaf(h, r, _F05)
+    return _fmaf(r * r, h, r)
+
 
 @njit(**_NOFAST)
 def exp_f32(x):
-    """fa_exp_f32: (float)fa_exp_f64((double)x)."""
-    return np.float32(exp_f64(np.float64(x)))
+    """fa_exp_f32: e^x in float."""
+    n = _roundf(x * _F_INV_LN2)
+    r = _fmaf(n, -_F_LN2_HI, x)
+    r = _fmaf(n, -_F_LN2_LO, r)
+    p = _F1 + _expm1_polyf(r)
+    n1 = _roundf(n * _F05)
+    y = (p * _pow2if(n1)) * _pow2if(n - n1)
+    y = _F_INF if x > _F150 else y
+    return _F0 if x < -_F150 else y
 
 
 @njit(**_NOFAST)
 def expm1_f32(x):
-    """fa_expm1_f32: (float)fa_expm1_f64((double)x)."""
-    return np.float32(expm1_f64(np.float64(x)))
+    """fa_expm1_f32: e^x - 1 in float."""
+    n = _roundf(x * _F_INV_LN2)
+    r = _fmaf(n, -_F_LN2_HI, x)
+    r = _fmaf(n, -_F_LN2_LO, r)
+    u = _expm1_polyf(r)
+    big = _F1 if n > _F127 else _F0
+    s = _pow2if(n - big)
+    y = _fmaf(s, u, s - _F1) * (_F1 + big)
+    y = _F_INF if x > _F89 else y
+    y = -_F1 if x < _FM18 else y
+    return x if x == _F0 else y
+
+
+@njit(**_JIT)
+def _log_tailf(f):
+    """fa_i_log_tailf: log(1+f) - f for f in [sqrt(1/2)-1, sqrt(2)-1)."""
+    hfsq = _F05 * f * f
+    s = f / (_F2 + f)
+    z = s * s
+    Q = _fmaf(_FQ2, z, _FQ1)
+    Q = _fmaf(Q, z, _FQ0)
+    return _fmaf(s, _fmaf(z, Q, hfsq), -hfsq)
 
 
 @njit(**_NOFAST)
+def _log_splitf(u):
+    """fa_i_log_splitf: (m, k) with u = 2^k m, m in [sqrt(1/2), sqrt(2))."""
+    iu = _f2u(u) + _ULOG_OFF_F
+    k = _u2f((iu >> _U23) | _UP23_F) - _F_P23_BIAS
+    return _u2f((iu & _UMANT_F) + _USQRT_HALF_F), k
+
+
+@njit(**_JIT)
 def log1p_f32(x):
-    """fa_log1p_f32: (float)fa_log1p_f64((double)x)."""
-    return np.float32(log1p_f64(np.float64(x)))
+    """fa_log1p_f32: log(1 + x) in float."""
+    u = _F1 + x
+    m, k = _log_splitf(u)
+    f = m - _F1
+    c = _F1 - (u - x) if u >= _F2 else x - (u - _F1)
+    c = c / u
+    y = _fmaf(k, _F_LN2_LOG_HI, f + (_log_tailf(f) + _fmaf(k, _F_LN2_LOG_LO, c)))
+    y = x if x == _F_INF else y
+    y = -_F_INF if x == -_F1 else y
+    y = _F_NAN if x < -_F1 else y
+    return x if x == _F0 else y
 
 
-@njit(**_NOFAST)
+@njit(**_JIT)
 def log_f32(x):
-    """fa_log_f32: (float)fa_log_f64((double)x)."""
-    return np.float32(log_f64(np.float64(x)))
+    """fa_log_f32: natural logarithm in float."""
+    xs = x * _F_P23 if x < _F_TINY else x
+    m, k = _log_splitf(xs)
+    k = k - _F23 if x < _F_TINY else k
+    f = m - _F1
+    y = _fmaf(k, _F_LN2_LOG_HI, f + _fmaf(k, _F_LN2_LOG_LO, _log_tailf(f)))
+    y = x if x > _F_MAX else y
+    y = -_F_INF if x == _F0 else y
+    y = _F_NAN if x < _F0 else y
+    return x if x != x else y
 
 
-@njit(**_NOFAST)
+@njit(**_JIT)
 def tanh_f32(x):
-    """fa_tanh_f32: (float)fa_tanh_f64((double)x)."""
-    return np.float32(tanh_f64(np.float64(x)))
+    """fa_tanh_f32: tanh in float."""
+    sign = _f2u(x) & _USIGN_F
+    a = _u2f(_f2u(x) ^ sign)
+    z = a * a
+    T = _fmaf(_FT4, z, _FT3)
+    T = _fmaf(T, z, _FT2)
+    T = _fmaf(T, z, _FT1)
+    T = _fmaf(T, z, _FT0)
+    small = _fmaf(a * z, T, a)
+    large = _F1 - _F2 / (exp_f32(_F2 * a) + _F1)
+    y = small if a < _F_SMALL_TANH else large
+    return _u2f(_f2u(y) | sign)
 
 
 # ---- the counter-based generator of fastact_c/src/fa_random.h (dropout, rrelu) ----------
@@ -560,13 +713,50 @@ def erfc_f32(x):
     return np.float32(erfc_f64(np.float64(x)))
 
 
-@njit(**_JIT_INLINE)
-def ncdf_f32(x):
-    """fa_ncdf_f32: (float)fa_ncdf_f64((double)x)."""
-    return np.float32(ncdf_f64(np.float64(x)))
+_F_INV_SQRT_2PI = _f("0x1.988454p-2")
+_F15, _F5 = np.float32(15.0), np.float32(5.0)
+_UABS_F = np.uint64(0x7FFFFFFF)
+_FR = tuple(_f(h) for h in ("-0x1.03e6ap-15", "0x1.4e052ap-13", "0x1.b48356p-13", "-0x1.39b922p-9",
+                            "0x1.26abd4p-7", "-0x1.7f9034p-6", "0x1.8807d4p-5", "-0x1.4b4d26p-4",
+                            "0x1.db6afap-4", "-0x1.25cd12p-3", "0x1.3b0fbcp-4"))
+_FR10, _FR9, _FR8, _FR7, _FR6, _FR5, _FR4, _FR3, _FR2, _FR1, _FR0 = _FR
+
+
+@njit(**_NOFAST)
+def _expnhsq_f32(x):
+    """fa_i_expnhsq_f32: exp(-x^2/2) in float with the exact square."""
+    h = x * x
+    lo = _fmaf(x, x, -h)
+    n = _roundf(-_F05 * h * _F_INV_LN2)
+    r = _fmaf(n, -_F_LN2_HI, -_F05 * h)
+    r = _fmaf(n, -_F_LN2_LO, r) - _F05 * lo
+    p = _F1 + _expm1_polyf(r)
+    n1 = _roundf(n * _F05)
+    return (p * _pow2if(n1)) * _pow2if(n - n1)
 
 
 @njit(**_JIT_INLINE)
 def npdf_f32(x):
-    """fa_npdf_f32: (float)fa_npdf_f64((double)x)."""
-    return np.float32(npdf_f64(np.float64(x)))
+    """fa_npdf_f32: the standard normal density in float."""
+    y = _expnhsq_f32(x) * _F_INV_SQRT_2PI
+    return _F0 if _u2f(_f2u(x) & _UABS_F) > _F15 else y
+
+
+@njit(**_JIT_INLINE)
+def ncdf_f32(x):
+    """fa_ncdf_f32: the standard normal CDF in float (Mills-ratio polynomial)."""
+    a = _u2f(_f2u(x) & _UABS_F)
+    t = (a - _F5) / (a + _F5)
+    R = _fmaf(_FR10, t, _FR9)
+    R = _fmaf(R, t, _FR8)
+    R = _fmaf(R, t, _FR7)
+    R = _fmaf(R, t, _FR6)
+    R = _fmaf(R, t, _FR5)
+    R = _fmaf(R, t, _FR4)
+    R = _fmaf(R, t, _FR3)
+    R = _fmaf(R, t, _FR2)
+    R = _fmaf(R, t, _FR1)
+    R = _fmaf(R, t, _FR0)
+    q = _expnhsq_f32(a) * R
+    q = _F0 if a > _F15 else q
+    return q if x < _F0 else _F1 - q

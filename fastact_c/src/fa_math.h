@@ -320,14 +320,183 @@ FA_INLINE double fa_tanh_f64(double x)
 }
 
 /* ------------------------------------------------------------------------ */
-/* float versions: computed in double, rounded once                         */
+/* float versions: float arithmetic with fused multiply-adds                */
 /* ------------------------------------------------------------------------ */
 
-FA_INLINE float fa_exp_f32(float x)   { return (float)fa_exp_f64((double)x); }
-FA_INLINE float fa_expm1_f32(float x) { return (float)fa_expm1_f64((double)x); }
-FA_INLINE float fa_log1p_f32(float x) { return (float)fa_log1p_f64((double)x); }
-FA_INLINE float fa_log_f32(float x)   { return (float)fa_log_f64((double)x); }
-FA_INLINE float fa_tanh_f32(float x)  { return (float)fa_tanh_f64((double)x); }
+/* The float functions run in float (16 lanes per AVX-512 vector, twice the
+ * double width) with explicit FMAs: __builtin_fmaf is one vfmadd in the
+ * x86-64-v3/v4 clones and a correctly rounded libm call in the baseline
+ * clone, so every clone (and the Numba port, which uses llvm.fma) gives the
+ * same bits.  Polynomials: near-minimax fits (least squares on Chebyshev
+ * nodes, coefficients rounded to float).  Errors below are the maxima over
+ * all 2^32 float inputs against glibc's double functions (tools/ulp_sweep). */
+
+FA_INLINE uint32_t fa_i_f2u(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return u;
+}
+
+FA_INLINE float fa_i_u2f(uint32_t u)
+{
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+FA_INLINE float fa_i_fmaf(float a, float b, float c) { return __builtin_fmaf(a, b, c); }
+FA_INLINE float fa_i_inff(void) { return fa_i_u2f(UINT32_C(0x7f800000)); }
+FA_INLINE float fa_i_nanf(void) { return fa_i_u2f(UINT32_C(0x7fc00000)); }
+
+/* round to nearest integer for |v| < 2^22 */
+FA_INLINE float fa_i_roundf(float v) { return (v + 0x1.8p23f) - 0x1.8p23f; }
+
+/* 2^k for integral k in [-126, 127]: k + 127 lands in the low mantissa bits
+ * of k + 0x1.8p23 + 127, and a 32-bit shift by 23 moves it to the exponent. */
+FA_INLINE float fa_i_pow2if(float k)
+{
+    return fa_i_u2f(fa_i_f2u(k + (0x1.8p23f + 127.0f)) << 23);
+}
+
+/* ln2 = LN2F_HI + LN2F_LO; LN2F_HI has 16 significant bits, so n*LN2F_HI is
+ * exact for |n| < 2^8 and x - n*LN2F_HI is exact near the reduction point. */
+#define FA_I_LN2F_HI  0x1.62e4p-1f
+#define FA_I_LN2F_LO  0x1.7f7d1cp-20f
+#define FA_I_INV_LN2F 0x1.715476p+0f
+
+/* expm1(r) for |r| <= 0.347: r + r^2 h(r), h of degree 4 (relative error of
+ * the polynomial 2^-22.8 in h, i.e. < 2^-27 in expm1(r)). */
+FA_INLINE float fa_i_expm1_polyf(float r)
+{
+    float h = 0x1.6c37eep-10f;
+    h = fa_i_fmaf(h, r, 0x1.120b06p-7f);
+    h = fa_i_fmaf(h, r, 0x1.5555eap-5f);
+    h = fa_i_fmaf(h, r, 0x1.5554dep-3f);
+    h = fa_i_fmaf(h, r, 0.5f);
+    return fa_i_fmaf(r * r, h, r);
+}
+
+/* fa_exp_f32: e^x.  n = round(x/ln2), r = x - n ln2, e^r = 1 + expm1(r),
+ * result (e^r 2^n1) 2^n2 with n1 + n2 = n: 2^n1 and 2^n2 are normal for
+ * |x| <= 150, so the last multiply rounds once into the subnormal range and
+ * overflows to inf by itself from 88.73 on; beyond |x| = 150 the result is
+ * selected.  No clamp of x on purpose: GCC splits a clamped lane's constant
+ * result off into masked code and leaves the lanes a caller discards (elu's
+ * x > 0 in backward) with stale register bits, subnormals that hit the slow
+ * microcode path (8x slower).
+ * Specials: exp(-inf) = 0, exp(inf) = inf, NaN -> NaN, overflow -> inf. */
+FA_INLINE float fa_exp_f32(float x)
+{
+    const float n = fa_i_roundf(x * FA_I_INV_LN2F);
+    float r = fa_i_fmaf(n, -FA_I_LN2F_HI, x);
+    r = fa_i_fmaf(n, -FA_I_LN2F_LO, r);
+    const float p = 1.0f + fa_i_expm1_polyf(r);
+    const float n1 = fa_i_roundf(n * 0.5f);
+    float y = (p * fa_i_pow2if(n1)) * fa_i_pow2if(n - n1);
+    y = x > 150.0f ? fa_i_inff() : y;       /* NaN passes through */
+    return x < -150.0f ? 0.0f : y;
+}
+
+/* fa_expm1_f32: e^x - 1 = 2^n expm1(r) + (2^n - 1), one FMA, so there is no
+ * cancellation for x < 0 and expm1(r) is used directly for |x| < ln2/2.
+ * n = 128 uses 2^127 and a final factor 2.  Specials: expm1(+-0) = +-0,
+ * expm1(-inf) = -1, expm1(inf) = inf, overflow -> inf, NaN -> NaN. */
+FA_INLINE float fa_expm1_f32(float x)
+{
+    /* no clamp of x (see fa_exp_f32); out-of-range lanes are selected */
+    const float n = fa_i_roundf(x * FA_I_INV_LN2F);
+    float r = fa_i_fmaf(n, -FA_I_LN2F_HI, x);
+    r = fa_i_fmaf(n, -FA_I_LN2F_LO, r);
+    const float u = fa_i_expm1_polyf(r);
+    const float big = n > 127.0f ? 1.0f : 0.0f;
+    const float s = fa_i_pow2if(n - big);
+    float y = fa_i_fmaf(s, u, s - 1.0f) * (1.0f + big);
+    y = x > 89.0f ? fa_i_inff() : y;        /* 88.73 .. 89 overflow above */
+    y = x < -18.0f ? -1.0f : y;             /* expm1 rounds to -1 below -17.33 */
+    return x == 0.0f ? x : y;               /* keep the sign of zero */
+}
+
+/* log(1+f) - f for f = m - 1, m in [sqrt(1/2), sqrt(2)), s = f/(2+f):
+ * -(hfsq - s (hfsq + R)), R = z Q(z), z = s^2, Q of degree 2 (fdlibm's
+ * scheme; polynomial error < 2^-30 relative to log(1+f)). */
+FA_INLINE float fa_i_log_tailf(float f)
+{
+    const float hfsq = 0.5f * f * f;
+    const float s = f / (2.0f + f);
+    const float z = s * s;
+    float Q = 0x1.2e769ap-2f;
+    Q = fa_i_fmaf(Q, z, 0x1.997ffep-2f);
+    Q = fa_i_fmaf(Q, z, 0x1.555558p-1f);
+    return fa_i_fmaf(s, fa_i_fmaf(z, Q, hfsq), -hfsq);
+}
+
+/* u = 2^k m, m in [sqrt(1/2), sqrt(2)), for a positive normal float u.
+ * Returns m, stores k as an integral float. */
+FA_INLINE float fa_i_log_splitf(float u, float *k)
+{
+    const uint32_t iu = fa_i_f2u(u) + (UINT32_C(0x3f800000) - UINT32_C(0x3f3504f3));
+    *k = fa_i_u2f((iu >> 23) | UINT32_C(0x4b000000)) - (0x1p23f + 127.0f);
+    return fa_i_u2f((iu & UINT32_C(0x007fffff)) + UINT32_C(0x3f3504f3));
+}
+
+/* ln2 split for log: k*LN2F_LOG_HI exact for |k| <= 2^8 */
+#define FA_I_LN2F_LOG_HI 0x1.62e3p-1f
+#define FA_I_LN2F_LOG_LO 0x1.2fefa4p-17f
+
+/* fa_log1p_f32: log(1 + x).  u = 1 + x = 2^k m, log1p = k ln2 +
+ * log(1+f) + c/u where c is the rounding error of 1 + x (fdlibm).
+ * Specials: log1p(+-0) = +-0, log1p(-1) = -inf, x < -1 -> NaN,
+ * log1p(inf) = inf, NaN -> NaN. */
+FA_INLINE float fa_log1p_f32(float x)
+{
+    const float u = 1.0f + x;
+    float k;
+    const float m = fa_i_log_splitf(u, &k);
+    const float f = m - 1.0f;
+    float c = u >= 2.0f ? 1.0f - (u - x) : x - (u - 1.0f);  /* exact; NaN propagates */
+    c = c / u;
+    float y = fa_i_fmaf(k, FA_I_LN2F_LOG_HI, f + (fa_i_log_tailf(f) + fa_i_fmaf(k, FA_I_LN2F_LOG_LO, c)));
+    y = x == fa_i_inff() ? x : y;
+    y = x == -1.0f ? -fa_i_inff() : y;
+    y = x < -1.0f ? fa_i_nanf() : y;
+    return x == 0.0f ? x : y;
+}
+
+/* fa_log_f32: natural logarithm (subnormals pre-scaled by 2^23).
+ * Specials: log(+-0) = -inf, log(x<0) = NaN, log(inf) = inf, NaN -> NaN. */
+FA_INLINE float fa_log_f32(float x)
+{
+    const float xs = x < 0x1p-126f ? x * 0x1p23f : x;
+    float k;
+    const float m = fa_i_log_splitf(xs, &k);
+    k = x < 0x1p-126f ? k - 23.0f : k;
+    const float f = m - 1.0f;
+    float y = fa_i_fmaf(k, FA_I_LN2F_LOG_HI, f + fa_i_fmaf(k, FA_I_LN2F_LOG_LO, fa_i_log_tailf(f)));
+    y = x > 0x1.fffffep127f ? x : y;        /* inf */
+    y = x == 0.0f ? -fa_i_inff() : y;
+    y = x < 0.0f ? fa_i_nanf() : y;
+    return x != x ? x : y;
+}
+
+/* fa_tanh_f32: |x| < 0.55: x + x^3 T(x^2), T of degree 4; otherwise
+ * 1 - 2/(e^2|x| + 1) (-> 1 exactly once e^2|x| overflows).  tanh(+-0) =
+ * +-0, tanh(+-inf) = +-1, NaN -> NaN. */
+FA_INLINE float fa_tanh_f32(float x)
+{
+    const uint32_t sign = fa_i_f2u(x) & UINT32_C(0x80000000);
+    const float a = fa_i_u2f(fa_i_f2u(x) ^ sign);
+    const float z = a * a;
+    float T = -0x1.b3a682p-8f;
+    T = fa_i_fmaf(T, z, 0x1.5d88fep-6f);
+    T = fa_i_fmaf(T, z, -0x1.b9ab56p-5f);
+    T = fa_i_fmaf(T, z, 0x1.11102p-3f);
+    T = fa_i_fmaf(T, z, -0x1.555554p-2f);
+    const float small = fa_i_fmaf(a * z, T, a);
+    const float large = 1.0f - 2.0f / (fa_exp_f32(2.0f * a) + 1.0f);
+    const float y = a < 0.55f ? small : large;
+    return fa_i_u2f(fa_i_f2u(y) | sign);
+}
 
 
 /* ------------------------------------------------------------------------ */
@@ -576,13 +745,61 @@ FA_INLINE double fa_npdf_f64(double x)
     return xa > 40.0 ? 0.0 : y;       /* phi(40) < 2^-1154; NaN passes */
 }
 
-/* float versions: computed in double, rounded once (<= 1 ulp, correctly
- * rounded on all inputs tested; fa_ncdf_f32 and fa_npdf_f32 have float
- * subnormal results from |x| ~= 13) */
+/* fa_erf_f32, fa_erfc_f32: computed in double, rounded once (<= 1 ulp,
+ * correctly rounded on all inputs tested; no activation calls them in a
+ * hot loop). */
 FA_INLINE float fa_erf_f32(float x)  { return (float)fa_erf_f64((double)x); }
 FA_INLINE float fa_erfc_f32(float x) { return (float)fa_erfc_f64((double)x); }
-FA_INLINE float fa_ncdf_f32(float x) { return (float)fa_ncdf_f64((double)x); }
-FA_INLINE float fa_npdf_f32(float x) { return (float)fa_npdf_f64((double)x); }
+
+/* exp(-x^2/2) in float: x^2 = h + l exactly (FMA) and the reduced argument
+ * r = -h/2 - n ln2 - l/2 carries l, so the result has the error of e^r
+ * (one rounding of 1 + expm1(r)) and of the scaling only.  |x| <= 17.5
+ * (n >= -221); larger |x| give garbage that the callers select away. */
+FA_INLINE float fa_i_expnhsq_f32(float x)
+{
+    const float h = x * x;
+    const float l = fa_i_fmaf(x, x, -h);
+    const float n = fa_i_roundf(-0.5f * h * FA_I_INV_LN2F);
+    float r = fa_i_fmaf(n, -FA_I_LN2F_HI, -0.5f * h);
+    r = fa_i_fmaf(n, -FA_I_LN2F_LO, r) - 0.5f * l;
+    const float p = 1.0f + fa_i_expm1_polyf(r);
+    const float n1 = fa_i_roundf(n * 0.5f);
+    return (p * fa_i_pow2if(n1)) * fa_i_pow2if(n - n1);
+}
+
+/* fa_npdf_f32: phi(x) = exp(-x^2/2)/sqrt(2 pi) in float.  phi(|x| > 15) =
+ * 0 (the float result is 0 from |x| ~= 14.2); phi(NaN) = NaN. */
+FA_INLINE float fa_npdf_f32(float x)
+{
+    const float y = fa_i_expnhsq_f32(x) * 0x1.988454p-2f;
+    return fa_i_u2f(fa_i_f2u(x) & UINT32_C(0x7fffffff)) > 15.0f ? 0.0f : y;
+}
+
+/* fa_ncdf_f32: Phi(x) in float.  Q(a) = 1 - Phi(a) for a = |x| is
+ * exp(-a^2/2) R(a), R = Q(a) exp(a^2/2) as a degree-10 polynomial in
+ * t = (a - 5)/(a + 5) (near-minimax fit on a in [0, 14], relative error
+ * 2^-24.6 with float coefficients); Phi(x) = Q(a) for x < 0 and 1 - Q(a)
+ * otherwise, so the lower tail keeps its relative accuracy.
+ * Phi(-inf) = 0, Phi(inf) = 1, NaN -> NaN. */
+FA_INLINE float fa_ncdf_f32(float x)
+{
+    const float a = fa_i_u2f(fa_i_f2u(x) & UINT32_C(0x7fffffff));
+    const float t = (a - 5.0f) / (a + 5.0f);
+    float R = -0x1.03e6ap-15f;
+    R = fa_i_fmaf(R, t, 0x1.4e052ap-13f);
+    R = fa_i_fmaf(R, t, 0x1.b48356p-13f);
+    R = fa_i_fmaf(R, t, -0x1.39b922p-9f);
+    R = fa_i_fmaf(R, t, 0x1.26abd4p-7f);
+    R = fa_i_fmaf(R, t, -0x1.7f9034p-6f);
+    R = fa_i_fmaf(R, t, 0x1.8807d4p-5f);
+    R = fa_i_fmaf(R, t, -0x1.4b4d26p-4f);
+    R = fa_i_fmaf(R, t, 0x1.db6afap-4f);
+    R = fa_i_fmaf(R, t, -0x1.25cd12p-3f);
+    R = fa_i_fmaf(R, t, 0x1.3b0fbcp-4f);
+    float q = fa_i_expnhsq_f32(a) * R;
+    q = a > 15.0f ? 0.0f : q;               /* NaN passes */
+    return x < 0.0f ? q : 1.0f - q;
+}
 
 #undef FA_I_LN2_HI
 #undef FA_I_LN2_LO

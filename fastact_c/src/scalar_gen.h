@@ -629,27 +629,39 @@ FA_INLINE int fa__threshold_params_ok(const double *p) {
 }
 
 /* ---- gelu_tanh: f(x) = x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3))) = x * sigmoid(2u) */
+FA_INLINE float fa__gelu_tanh_fwd_f32(float x, const float *prm) {
+    (void)x; (void)prm;
+    const float t = (1.5957691216057307117597842397375f * (x + (((0.044715f * x) * x) * x)));
+    const float e = fa_exp_f32((((t < (-80.0f)) ? 16.625f : 0.0f) - fabsf(t)));
+    const float r = (1.0f / (1.0f + e));
+    return ((t >= 0.0f) ? (x * r) : ((t < (-80.0f)) ? ((x * e) * 6.02357383788647902928e-8f) : (x * (e * r))));
+}
+FA_INLINE float fa__gelu_tanh_bwd_f32(float dy, float x, const float *prm) {
+    (void)dy; (void)x; (void)prm;
+    const float t = (1.5957691216057307117597842397375f * (x + (((0.044715f * x) * x) * x)));
+    const float e = fa_exp_f32((((t < (-80.0f)) ? 16.625f : 0.0f) - fabsf(t)));
+    const float r = (1.0f / (1.0f + e));
+    const float s = ((t >= 0.0f) ? r : (e * r));
+    const float u = (1.5957691216057307117597842397375f * (1.0f + ((0.134145f * x) * x)));
+    const float d = ((t < (-80.0f)) ? ((e + ((x * e) * u)) * 6.02357383788647902928e-8f) : (s + ((x * ((e * r) * r)) * u)));
+    return (dy * ((fabsf(x) < 1e10f) ? d : s));
+}
 FA_INLINE double fa__gelu_tanh_fwd_f64(double x, const double *prm) {
     (void)x; (void)prm;
     const double t = (1.5957691216057307117597842397375 * (x + (((0.044715 * x) * x) * x)));
-    return (x * fa__sigmoid_fwd_f64(t, prm));
+    const double e = fa_exp_f64((((t < (-80.0)) ? 16.625 : 0.0) - fabs(t)));
+    const double r = (1.0 / (1.0 + e));
+    return ((t >= 0.0) ? (x * r) : ((t < (-80.0)) ? ((x * e) * 6.02357383788647902928e-8) : (x * (e * r))));
 }
 FA_INLINE double fa__gelu_tanh_bwd_f64(double dy, double x, const double *prm) {
     (void)dy; (void)x; (void)prm;
     const double t = (1.5957691216057307117597842397375 * (x + (((0.044715 * x) * x) * x)));
-    const double e = fa_exp_f64((-fabs(t)));
+    const double e = fa_exp_f64((((t < (-80.0)) ? 16.625 : 0.0) - fabs(t)));
     const double r = (1.0 / (1.0 + e));
     const double s = ((t >= 0.0) ? r : (e * r));
-    const double d = (s + ((x * ((e * r) * r)) * (1.5957691216057307117597842397375 * (1.0 + ((0.134145 * x) * x)))));
+    const double u = (1.5957691216057307117597842397375 * (1.0 + ((0.134145 * x) * x)));
+    const double d = ((t < (-80.0)) ? ((e + ((x * e) * u)) * 6.02357383788647902928e-8) : (s + ((x * ((e * r) * r)) * u)));
     return (dy * ((fabs(x) < 1e10) ? d : s));
-}
-FA_INLINE float fa__gelu_tanh_fwd_f32(float x, const float *prm) {
-    const double pd[4] = {prm[0], prm[1], prm[2], prm[3]};
-    return (float)fa__gelu_tanh_fwd_f64((double)x, pd);
-}
-FA_INLINE float fa__gelu_tanh_bwd_f32(float dy, float x, const float *prm) {
-    const double pd[4] = {prm[0], prm[1], prm[2], prm[3]};
-    return (float)fa__gelu_tanh_bwd_f64((double)dy, (double)x, pd);
 }
 FA_INLINE int fa__gelu_tanh_params_ok(const double *p) {
     (void)p;
@@ -657,25 +669,37 @@ FA_INLINE int fa__gelu_tanh_params_ok(const double *p) {
 }
 
 /* ---- quick_gelu: f(x) = x * sigmoid(1.702 x) */
+FA_INLINE float fa__quick_gelu_fwd_f32(float x, const float *prm) {
+    (void)x; (void)prm;
+    const float t = (1.702f * x);
+    const float e = fa_exp_f32((((t < (-80.0f)) ? 16.625f : 0.0f) - fabsf(t)));
+    const float r = (1.0f / (1.0f + e));
+    return ((t >= 0.0f) ? (x * r) : ((t < (-80.0f)) ? ((x * e) * 6.02357383788647902928e-8f) : (x * (e * r))));
+}
+FA_INLINE float fa__quick_gelu_bwd_f32(float dy, float x, const float *prm) {
+    (void)dy; (void)x; (void)prm;
+    const float t = (1.702f * x);
+    const float e = fa_exp_f32((((t < (-80.0f)) ? 16.625f : 0.0f) - fabsf(t)));
+    const float r = (1.0f / (1.0f + e));
+    const float s = ((t >= 0.0f) ? r : (e * r));
+    const float d = ((t < (-80.0f)) ? ((e + (t * e)) * 6.02357383788647902928e-8f) : (s + (t * ((e * r) * r))));
+    return (dy * ((fabsf(x) < 1e10f) ? d : s));
+}
 FA_INLINE double fa__quick_gelu_fwd_f64(double x, const double *prm) {
     (void)x; (void)prm;
-    return (x * fa__sigmoid_fwd_f64((1.702 * x), prm));
+    const double t = (1.702 * x);
+    const double e = fa_exp_f64((((t < (-80.0)) ? 16.625 : 0.0) - fabs(t)));
+    const double r = (1.0 / (1.0 + e));
+    return ((t >= 0.0) ? (x * r) : ((t < (-80.0)) ? ((x * e) * 6.02357383788647902928e-8) : (x * (e * r))));
 }
 FA_INLINE double fa__quick_gelu_bwd_f64(double dy, double x, const double *prm) {
     (void)dy; (void)x; (void)prm;
     const double t = (1.702 * x);
-    const double e = fa_exp_f64((-fabs(t)));
+    const double e = fa_exp_f64((((t < (-80.0)) ? 16.625 : 0.0) - fabs(t)));
     const double r = (1.0 / (1.0 + e));
     const double s = ((t >= 0.0) ? r : (e * r));
-    return (dy * ((fabs(x) < 1e10) ? (s + (t * ((e * r) * r))) : s));
-}
-FA_INLINE float fa__quick_gelu_fwd_f32(float x, const float *prm) {
-    const double pd[4] = {prm[0], prm[1], prm[2], prm[3]};
-    return (float)fa__quick_gelu_fwd_f64((double)x, pd);
-}
-FA_INLINE float fa__quick_gelu_bwd_f32(float dy, float x, const float *prm) {
-    const double pd[4] = {prm[0], prm[1], prm[2], prm[3]};
-    return (float)fa__quick_gelu_bwd_f64((double)dy, (double)x, pd);
+    const double d = ((t < (-80.0)) ? ((e + (t * e)) * 6.02357383788647902928e-8) : (s + (t * ((e * r) * r))));
+    return (dy * ((fabs(x) < 1e10) ? d : s));
 }
 FA_INLINE int fa__quick_gelu_params_ok(const double *p) {
     (void)p;
@@ -683,24 +707,33 @@ FA_INLINE int fa__quick_gelu_params_ok(const double *p) {
 }
 
 /* ---- silu: f(x) = x * sigmoid(x) */
+FA_INLINE float fa__silu_fwd_f32(float x, const float *prm) {
+    (void)x; (void)prm;
+    const float e = fa_exp_f32((((x < (-80.0f)) ? 16.625f : 0.0f) - fabsf(x)));
+    const float r = (1.0f / (1.0f + e));
+    return ((x >= 0.0f) ? (x * r) : ((x < (-80.0f)) ? ((x * e) * 6.02357383788647902928e-8f) : (x * (e * r))));
+}
+FA_INLINE float fa__silu_bwd_f32(float dy, float x, const float *prm) {
+    (void)dy; (void)x; (void)prm;
+    const float e = fa_exp_f32((((x < (-80.0f)) ? 16.625f : 0.0f) - fabsf(x)));
+    const float r = (1.0f / (1.0f + e));
+    const float s = ((x >= 0.0f) ? r : (e * r));
+    const float d = ((x < (-80.0f)) ? ((e + (x * e)) * 6.02357383788647902928e-8f) : (s + (x * ((e * r) * r))));
+    return (dy * ((fabsf(x) < 1e10f) ? d : s));
+}
 FA_INLINE double fa__silu_fwd_f64(double x, const double *prm) {
     (void)x; (void)prm;
-    return (x * fa__sigmoid_fwd_f64(x, prm));
+    const double e = fa_exp_f64((((x < (-80.0)) ? 16.625 : 0.0) - fabs(x)));
+    const double r = (1.0 / (1.0 + e));
+    return ((x >= 0.0) ? (x * r) : ((x < (-80.0)) ? ((x * e) * 6.02357383788647902928e-8) : (x * (e * r))));
 }
 FA_INLINE double fa__silu_bwd_f64(double dy, double x, const double *prm) {
     (void)dy; (void)x; (void)prm;
-    const double e = fa_exp_f64((-fabs(x)));
+    const double e = fa_exp_f64((((x < (-80.0)) ? 16.625 : 0.0) - fabs(x)));
     const double r = (1.0 / (1.0 + e));
     const double s = ((x >= 0.0) ? r : (e * r));
-    return (dy * ((fabs(x) < 1e10) ? (s + (x * ((e * r) * r))) : s));
-}
-FA_INLINE float fa__silu_fwd_f32(float x, const float *prm) {
-    const double pd[4] = {prm[0], prm[1], prm[2], prm[3]};
-    return (float)fa__silu_fwd_f64((double)x, pd);
-}
-FA_INLINE float fa__silu_bwd_f32(float dy, float x, const float *prm) {
-    const double pd[4] = {prm[0], prm[1], prm[2], prm[3]};
-    return (float)fa__silu_bwd_f64((double)dy, (double)x, pd);
+    const double d = ((x < (-80.0)) ? ((e + (x * e)) * 6.02357383788647902928e-8) : (s + (x * ((e * r) * r))));
+    return (dy * ((fabs(x) < 1e10) ? d : s));
 }
 FA_INLINE int fa__silu_params_ok(const double *p) {
     (void)p;
@@ -768,31 +801,41 @@ FA_INLINE int fa__hardsigmoid_fromy_ok(const double *p) {
 }
 
 /* ---- mish: f(x) = x * tanh(log(1 + exp(x))) */
+FA_INLINE float fa__mish_fwd_f32(float x, const float *prm) {
+    (void)x; (void)prm;
+    const float e = fa_exp_f32((((x < (-80.0f)) ? 16.625f : 0.0f) - fabsf(x)));
+    const float n = (e * (e + 2.0f));
+    const float t = ((x >= 0.0f) ? (1.0f - (((2.0f * e) * e) / ((1.0f + (2.0f * e)) + ((2.0f * e) * e)))) : (n / (n + 2.0f)));
+    return ((x < (-80.0f)) ? ((x * e) * 6.02357383788647902928e-8f) : (x * t));
+}
+FA_INLINE float fa__mish_bwd_f32(float dy, float x, const float *prm) {
+    (void)dy; (void)x; (void)prm;
+    const float e = fa_exp_f32((((x < (-80.0f)) ? 16.625f : 0.0f) - fabsf(x)));
+    const float n = (e * (e + 2.0f));
+    const float q = ((x >= 0.0f) ? (((2.0f * e) * e) / ((1.0f + (2.0f * e)) + ((2.0f * e) * e))) : (2.0f / (n + 2.0f)));
+    const float t = ((x >= 0.0f) ? (1.0f - q) : (n / (n + 2.0f)));
+    const float r = (1.0f / (1.0f + e));
+    const float s = ((x >= 0.0f) ? r : (e * r));
+    const float d = (t + (((x * q) * (1.0f + t)) * s));
+    return (dy * ((fabsf(x) >= 1e10f) ? ((x > 0.0f) ? 1.0f : 0.0f) : ((x < (-80.0f)) ? ((e + (x * e)) * 6.02357383788647902928e-8f) : d)));
+}
 FA_INLINE double fa__mish_fwd_f64(double x, const double *prm) {
     (void)x; (void)prm;
-    const double e = fa_exp_f64((-fabs(x)));
+    const double e = fa_exp_f64((((x < (-80.0)) ? 16.625 : 0.0) - fabs(x)));
     const double n = (e * (e + 2.0));
     const double t = ((x >= 0.0) ? (1.0 - (((2.0 * e) * e) / ((1.0 + (2.0 * e)) + ((2.0 * e) * e)))) : (n / (n + 2.0)));
-    return (x * t);
+    return ((x < (-80.0)) ? ((x * e) * 6.02357383788647902928e-8) : (x * t));
 }
 FA_INLINE double fa__mish_bwd_f64(double dy, double x, const double *prm) {
     (void)dy; (void)x; (void)prm;
-    const double e = fa_exp_f64((-fabs(x)));
+    const double e = fa_exp_f64((((x < (-80.0)) ? 16.625 : 0.0) - fabs(x)));
     const double n = (e * (e + 2.0));
     const double q = ((x >= 0.0) ? (((2.0 * e) * e) / ((1.0 + (2.0 * e)) + ((2.0 * e) * e))) : (2.0 / (n + 2.0)));
     const double t = ((x >= 0.0) ? (1.0 - q) : (n / (n + 2.0)));
     const double r = (1.0 / (1.0 + e));
     const double s = ((x >= 0.0) ? r : (e * r));
     const double d = (t + (((x * q) * (1.0 + t)) * s));
-    return (dy * ((fabs(x) >= 1e10) ? ((x > 0.0) ? 1.0 : 0.0) : d));
-}
-FA_INLINE float fa__mish_fwd_f32(float x, const float *prm) {
-    const double pd[4] = {prm[0], prm[1], prm[2], prm[3]};
-    return (float)fa__mish_fwd_f64((double)x, pd);
-}
-FA_INLINE float fa__mish_bwd_f32(float dy, float x, const float *prm) {
-    const double pd[4] = {prm[0], prm[1], prm[2], prm[3]};
-    return (float)fa__mish_bwd_f64((double)dy, (double)x, pd);
+    return (dy * ((fabs(x) >= 1e10) ? ((x > 0.0) ? 1.0 : 0.0) : ((x < (-80.0)) ? ((e + (x * e)) * 6.02357383788647902928e-8) : d)));
 }
 FA_INLINE int fa__mish_params_ok(const double *p) {
     (void)p;
@@ -981,6 +1024,15 @@ FA_INLINE int fa__squared_relu_params_ok(const double *p) {
 }
 
 /* ---- gelu: f(x) = x * Phi(x) = x/2 * (1 + erf(x / sqrt 2)) */
+FA_INLINE float fa__gelu_fwd_f32(float x, const float *prm) {
+    (void)x; (void)prm;
+    return (x * fa_ncdf_f32(x));
+}
+FA_INLINE float fa__gelu_bwd_f32(float dy, float x, const float *prm) {
+    (void)dy; (void)x; (void)prm;
+    const float d = (fa_ncdf_f32(x) + (x * fa_npdf_f32(x)));
+    return (dy * ((fabsf(x) == ((float)INFINITY)) ? fa_ncdf_f32(x) : d));
+}
 FA_INLINE double fa__gelu_fwd_f64(double x, const double *prm) {
     (void)x; (void)prm;
     return (x * fa_ncdf_f64(x));
@@ -990,20 +1042,24 @@ FA_INLINE double fa__gelu_bwd_f64(double dy, double x, const double *prm) {
     const double d = (fa_ncdf_f64(x) + (x * fa_npdf_f64(x)));
     return (dy * ((fabs(x) == ((double)INFINITY)) ? fa_ncdf_f64(x) : d));
 }
-FA_INLINE float fa__gelu_fwd_f32(float x, const float *prm) {
-    const double pd[4] = {prm[0], prm[1], prm[2], prm[3]};
-    return (float)fa__gelu_fwd_f64((double)x, pd);
-}
-FA_INLINE float fa__gelu_bwd_f32(float dy, float x, const float *prm) {
-    const double pd[4] = {prm[0], prm[1], prm[2], prm[3]};
-    return (float)fa__gelu_bwd_f64((double)dy, (double)x, pd);
-}
 FA_INLINE int fa__gelu_params_ok(const double *p) {
     (void)p;
     return 1;
 }
 
 /* ---- geglu: f(a, b) = gelu(a) * b */
+FA_INLINE float fa__geglu_fwd_f32(float a, float b, const float *prm) {
+    (void)a; (void)b; (void)prm;
+    return (fa__gelu_fwd_f32(a, prm) * b);
+}
+FA_INLINE float fa__geglu_bwda_f32(float dy, float a, float b, const float *prm) {
+    (void)a; (void)b; (void)dy; (void)prm;
+    return ((dy * b) * fa__gelu_bwd_f32(1.0f, a, prm));
+}
+FA_INLINE float fa__geglu_bwdb_f32(float dy, float a, float b, const float *prm) {
+    (void)a; (void)b; (void)dy; (void)prm;
+    return (dy * fa__gelu_fwd_f32(a, prm));
+}
 FA_INLINE double fa__geglu_fwd_f64(double a, double b, const double *prm) {
     (void)a; (void)b; (void)prm;
     return (fa__gelu_fwd_f64(a, prm) * b);
@@ -1015,18 +1071,6 @@ FA_INLINE double fa__geglu_bwda_f64(double dy, double a, double b, const double 
 FA_INLINE double fa__geglu_bwdb_f64(double dy, double a, double b, const double *prm) {
     (void)a; (void)b; (void)dy; (void)prm;
     return (dy * fa__gelu_fwd_f64(a, prm));
-}
-FA_INLINE float fa__geglu_fwd_f32(float a, float b, const float *prm) {
-    const double pd[4] = {prm[0], prm[1], prm[2], prm[3]};
-    return (float)fa__geglu_fwd_f64((double)a, (double)b, pd);
-}
-FA_INLINE float fa__geglu_bwda_f32(float dy, float a, float b, const float *prm) {
-    const double pd[4] = {prm[0], prm[1], prm[2], prm[3]};
-    return (float)fa__geglu_bwda_f64((double)dy, (double)a, (double)b, pd);
-}
-FA_INLINE float fa__geglu_bwdb_f32(float dy, float a, float b, const float *prm) {
-    const double pd[4] = {prm[0], prm[1], prm[2], prm[3]};
-    return (float)fa__geglu_bwdb_f64((double)dy, (double)a, (double)b, pd);
 }
 FA_INLINE int fa__geglu_params_ok(const double *p) {
     (void)p;
@@ -1240,6 +1284,18 @@ FA_INLINE int fa__glu_params_ok(const double *p) {
 }
 
 /* ---- geglu_tanh: f(a, b) = gelu_tanh(a) * b */
+FA_INLINE float fa__geglu_tanh_fwd_f32(float a, float b, const float *prm) {
+    (void)a; (void)b; (void)prm;
+    return (fa__gelu_tanh_fwd_f32(a, prm) * b);
+}
+FA_INLINE float fa__geglu_tanh_bwda_f32(float dy, float a, float b, const float *prm) {
+    (void)a; (void)b; (void)dy; (void)prm;
+    return ((dy * b) * fa__gelu_tanh_bwd_f32(1.0f, a, prm));
+}
+FA_INLINE float fa__geglu_tanh_bwdb_f32(float dy, float a, float b, const float *prm) {
+    (void)a; (void)b; (void)dy; (void)prm;
+    return (dy * fa__gelu_tanh_fwd_f32(a, prm));
+}
 FA_INLINE double fa__geglu_tanh_fwd_f64(double a, double b, const double *prm) {
     (void)a; (void)b; (void)prm;
     return (fa__gelu_tanh_fwd_f64(a, prm) * b);
@@ -1251,18 +1307,6 @@ FA_INLINE double fa__geglu_tanh_bwda_f64(double dy, double a, double b, const do
 FA_INLINE double fa__geglu_tanh_bwdb_f64(double dy, double a, double b, const double *prm) {
     (void)a; (void)b; (void)dy; (void)prm;
     return (dy * fa__gelu_tanh_fwd_f64(a, prm));
-}
-FA_INLINE float fa__geglu_tanh_fwd_f32(float a, float b, const float *prm) {
-    const double pd[4] = {prm[0], prm[1], prm[2], prm[3]};
-    return (float)fa__geglu_tanh_fwd_f64((double)a, (double)b, pd);
-}
-FA_INLINE float fa__geglu_tanh_bwda_f32(float dy, float a, float b, const float *prm) {
-    const double pd[4] = {prm[0], prm[1], prm[2], prm[3]};
-    return (float)fa__geglu_tanh_bwda_f64((double)dy, (double)a, (double)b, pd);
-}
-FA_INLINE float fa__geglu_tanh_bwdb_f32(float dy, float a, float b, const float *prm) {
-    const double pd[4] = {prm[0], prm[1], prm[2], prm[3]};
-    return (float)fa__geglu_tanh_bwdb_f64((double)dy, (double)a, (double)b, pd);
 }
 FA_INLINE int fa__geglu_tanh_params_ok(const double *p) {
     (void)p;
@@ -1330,6 +1374,34 @@ FA_INLINE int fa__swiglu_params_ok(const double *p) {
 }
 
 /* ---- clamped_swiglu: f(a, b) = a' * sigmoid(alpha * a') * (b' + 1), a' = min(a, limit), b' = clip(b, -limit, limit) */
+FA_INLINE float fa__clamped_swiglu_fwd_f32(float a, float b, const float *prm) {
+    const float limit = prm[0];
+    const float alpha = prm[1];
+    (void)a; (void)b; (void)limit; (void)alpha; (void)prm;
+    const float ac = ((a > limit) ? limit : a);
+    const float bc = ((b > limit) ? limit : ((b < (-limit)) ? (-limit) : b));
+    return ((ac * fa__sigmoid_fwd_f32((alpha * ac), prm)) * (bc + 1.0f));
+}
+FA_INLINE float fa__clamped_swiglu_bwda_f32(float dy, float a, float b, const float *prm) {
+    const float limit = prm[0];
+    const float alpha = prm[1];
+    (void)a; (void)b; (void)dy; (void)limit; (void)alpha; (void)prm;
+    const float ac = ((a > limit) ? limit : a);
+    const float bc = ((b > limit) ? limit : ((b < (-limit)) ? (-limit) : b));
+    const float t = (alpha * ac);
+    const float e = fa_exp_f32((-fabsf(t)));
+    const float r = (1.0f / (1.0f + e));
+    const float s = ((t >= 0.0f) ? r : (e * r));
+    const float g = ((fabsf(ac) >= 1e10f) ? ((ac > 0.0f) ? 1.0f : 0.0f) : (s + (t * ((e * r) * r))));
+    return ((a >= limit) ? 0.0f : ((dy * g) * (bc + 1.0f)));
+}
+FA_INLINE float fa__clamped_swiglu_bwdb_f32(float dy, float a, float b, const float *prm) {
+    const float limit = prm[0];
+    const float alpha = prm[1];
+    (void)a; (void)b; (void)dy; (void)limit; (void)alpha; (void)prm;
+    const float ac = ((a > limit) ? limit : a);
+    return (((b >= limit) | (b <= (-limit))) ? 0.0f : ((dy * ac) * fa__sigmoid_fwd_f32((alpha * ac), prm)));
+}
 FA_INLINE double fa__clamped_swiglu_fwd_f64(double a, double b, const double *prm) {
     const double limit = prm[0];
     const double alpha = prm[1];
@@ -1357,18 +1429,6 @@ FA_INLINE double fa__clamped_swiglu_bwdb_f64(double dy, double a, double b, cons
     (void)a; (void)b; (void)dy; (void)limit; (void)alpha; (void)prm;
     const double ac = ((a > limit) ? limit : a);
     return (((b >= limit) | (b <= (-limit))) ? 0.0 : ((dy * ac) * fa__sigmoid_fwd_f64((alpha * ac), prm)));
-}
-FA_INLINE float fa__clamped_swiglu_fwd_f32(float a, float b, const float *prm) {
-    const double pd[4] = {prm[0], prm[1], prm[2], prm[3]};
-    return (float)fa__clamped_swiglu_fwd_f64((double)a, (double)b, pd);
-}
-FA_INLINE float fa__clamped_swiglu_bwda_f32(float dy, float a, float b, const float *prm) {
-    const double pd[4] = {prm[0], prm[1], prm[2], prm[3]};
-    return (float)fa__clamped_swiglu_bwda_f64((double)dy, (double)a, (double)b, pd);
-}
-FA_INLINE float fa__clamped_swiglu_bwdb_f32(float dy, float a, float b, const float *prm) {
-    const double pd[4] = {prm[0], prm[1], prm[2], prm[3]};
-    return (float)fa__clamped_swiglu_bwdb_f64((double)dy, (double)a, (double)b, pd);
 }
 FA_INLINE int fa__clamped_swiglu_params_ok(const double *p) {
     (void)p;
