@@ -38,7 +38,7 @@ def load_registry():
 # name -> (float, double) C spelling
 MATH = {
     name: (f"fa_{name}_f32", f"fa_{name}_f64")
-    for name in ("exp", "expm1", "log", "log1p", "tanh", "erf", "erfc", "ncdf", "npdf")
+    for name in ("exp", "expm1", "log", "log1p", "tanh", "erf", "erfc", "ncdf", "npdf", "xncdf")
 }
 MATH["abs"] = ("fabsf", "fabs")
 MATH["sqrt"] = ("sqrtf", "sqrt")  # correctly rounded, vectorizes with -fno-math-errno

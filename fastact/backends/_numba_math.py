@@ -724,7 +724,7 @@ _FR10, _FR9, _FR8, _FR7, _FR6, _FR5, _FR4, _FR3, _FR2, _FR1, _FR0 = _FR
 
 @njit(**_NOFAST)
 def _expnhsq_f32(x):
-    """fa_i_expnhsq_f32: exp(-x^2/2) in float with the exact square."""
+    """fa_i_expnhsq_f32: exp(-x^2/2) in float as (m, s), m normal, s a power of 2."""
     h = x * x
     lo = _fmaf(x, x, -h)
     n = _roundf(-_F05 * h * _F_INV_LN2)
@@ -732,20 +732,20 @@ def _expnhsq_f32(x):
     r = _fmaf(n, -_F_LN2_LO, r) - _F05 * lo
     p = _F1 + _expm1_polyf(r)
     n1 = _roundf(n * _F05)
-    return (p * _pow2if(n1)) * _pow2if(n - n1)
+    return p * _pow2if(n1), _pow2if(n - n1)
 
 
 @njit(**_JIT_INLINE)
 def npdf_f32(x):
     """fa_npdf_f32: the standard normal density in float."""
-    y = _expnhsq_f32(x) * _F_INV_SQRT_2PI
+    m, s = _expnhsq_f32(x)
+    y = (m * _F_INV_SQRT_2PI) * s
     return _F0 if _u2f(_f2u(x) & _UABS_F) > _F15 else y
 
 
 @njit(**_JIT_INLINE)
-def ncdf_f32(x):
-    """fa_ncdf_f32: the standard normal CDF in float (Mills-ratio polynomial)."""
-    a = _u2f(_f2u(x) & _UABS_F)
+def _ncdf_lower_f32(a):
+    """fa_i_ncdf_lower_f32: Q(a) as (m, s) (Mills-ratio polynomial)."""
     t = (a - _F5) / (a + _F5)
     R = _fmaf(_FR10, t, _FR9)
     R = _fmaf(R, t, _FR8)
@@ -757,6 +757,31 @@ def ncdf_f32(x):
     R = _fmaf(R, t, _FR2)
     R = _fmaf(R, t, _FR1)
     R = _fmaf(R, t, _FR0)
-    q = _expnhsq_f32(a) * R
+    m, s = _expnhsq_f32(a)
+    return m * R, s
+
+
+@njit(**_JIT_INLINE)
+def ncdf_f32(x):
+    """fa_ncdf_f32: the standard normal CDF in float."""
+    a = _u2f(_f2u(x) & _UABS_F)
+    qm, s = _ncdf_lower_f32(a)
+    q = qm * s
     q = _F0 if a > _F15 else q
     return q if x < _F0 else _F1 - q
+
+
+@njit(**_JIT_INLINE)
+def xncdf_f32(x):
+    """fa_xncdf_f32: x Phi(x) in float, rounded once into subnormals."""
+    a = _u2f(_f2u(x) & _UABS_F)
+    qm, s = _ncdf_lower_f32(a)
+    q = _F0 if a > _F15 else qm * s
+    neg = x * _F0 if a > _F15 else (x * qm) * s
+    return neg if x < _F0 else x * (_F1 - q)
+
+
+@njit(**_JIT_INLINE)
+def xncdf_f64(x):
+    """fa_xncdf_f64: x Phi(x)."""
+    return x * ncdf_f64(x)

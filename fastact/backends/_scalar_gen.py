@@ -30,6 +30,8 @@ npdf_f32 = m.npdf_f32
 npdf_f64 = m.npdf_f64
 tanh_f32 = m.tanh_f32
 tanh_f64 = m.tanh_f64
+xncdf_f32 = m.xncdf_f32
+xncdf_f64 = m.xncdf_f64
 T_f32, T_f64 = np.float32, np.float64
 K0_f32 = np.float32(float.fromhex('0x0.0p+0'))  # 0.0
 K1_f32 = np.float32(float.fromhex('0x1.0000000000000p+0'))  # 1.0
@@ -1050,7 +1052,7 @@ def squared_relu_bwd_f64(dy, x, prm):
 # ---- gelu: f(x) = x * Phi(x) = x/2 * (1 + erf(x / sqrt 2))
 @jit
 def gelu_fwd_f32(x, prm):
-    return (x * ncdf_f32(x))
+    return xncdf_f32(x)
 
 
 @jit
@@ -1061,7 +1063,7 @@ def gelu_bwd_f32(dy, x, prm):
 
 @jit
 def gelu_fwd_f64(x, prm):
-    return (x * ncdf_f64(x))
+    return xncdf_f64(x)
 
 
 @jit

@@ -151,26 +151,32 @@ def _npdf(x):
     return 0.3989422804014327 * math.exp(-0.5 * x * x)
 
 
+def _xncdf(x):
+    """x Phi(x) (GELU)."""
+    return x * _ncdf(x)
+
+
 def _math_namespace(sim: bool):
-    """exp/expm1/log/log1p/tanh/erf/erfc/ncdf/npdf in float32 and float64 for the scalar module."""
+    """exp/expm1/log/log1p/tanh/erf/erfc/ncdf/npdf/xncdf in float32 and float64 for the scalar module."""
     names = {"exp": math.exp, "expm1": math.expm1, "log": math.log, "log1p": math.log1p, "tanh": math.tanh,
-             "erf": math.erf, "erfc": math.erfc, "ncdf": _ncdf, "npdf": _npdf}
+             "erf": math.erf, "erfc": math.erfc, "ncdf": _ncdf, "npdf": _npdf, "xncdf": _xncdf}
     fns = {}
     if sim:  # plain Python on NumPy scalars: NumPy gives inf/NaN where math.* would raise
         import scipy.special  # the simulator runs in tests, where scipy is installed
 
         npf = {n: getattr(np, n) for n in ("exp", "expm1", "log", "log1p", "tanh")}
         npf.update(erf=scipy.special.erf, erfc=scipy.special.erfc, ncdf=scipy.special.ndtr,
-                   npdf=lambda v: 0.3989422804014327 * np.exp(-0.5 * v * v))
+                   npdf=lambda v: 0.3989422804014327 * np.exp(-0.5 * v * v),
+                   xncdf=lambda v: v * scipy.special.ndtr(v))
         for n, f in npf.items():
             fns[f"{n}_f32"] = _sim_unary(f, np.float32)
             fns[f"{n}_f64"] = _sim_unary(f, np.float64)
         return types.SimpleNamespace(**fns)
     _cuda()
-    # math.* on a float32 argument types as float32 on CUDA (libdevice __nv_expf, ...); ncdf/npdf
+    # math.* on a float32 argument types as float32 on CUDA (libdevice __nv_expf, ...); ncdf/npdf/xncdf
     # compute in double and round once, as the CPU backends
     for n, f in names.items():
-        if n in ("ncdf", "npdf"):
+        if n in ("ncdf", "npdf", "xncdf"):
             fns[f"{n}_f32"] = cuda.jit(device=True)(_unary32(f))
         else:
             fns[f"{n}_f32"] = cuda.jit(device=True)(_unary(f, np.float32))

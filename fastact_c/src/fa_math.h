@@ -751,11 +751,13 @@ FA_INLINE double fa_npdf_f64(double x)
 FA_INLINE float fa_erf_f32(float x)  { return (float)fa_erf_f64((double)x); }
 FA_INLINE float fa_erfc_f32(float x) { return (float)fa_erfc_f64((double)x); }
 
-/* exp(-x^2/2) in float: x^2 = h + l exactly (FMA) and the reduced argument
- * r = -h/2 - n ln2 - l/2 carries l, so the result has the error of e^r
- * (one rounding of 1 + expm1(r)) and of the scaling only.  |x| <= 17.5
- * (n >= -221); larger |x| give garbage that the callers select away. */
-FA_INLINE float fa_i_expnhsq_f32(float x)
+/* exp(-x^2/2) in float as (*m) * (*s): x^2 = h + l exactly (FMA) and the
+ * reduced argument r = -h/2 - n ln2 - l/2 carries l, so the result has the
+ * error of e^r (one rounding of 1 + expm1(r)) and of the scaling only;
+ * *m = e^r 2^n1 is normal and *s = 2^n2, so a caller can multiply *m by
+ * other factors first and round into the subnormal range once, at the end.
+ * |x| <= 17.5 (n >= -221); larger |x| give garbage that callers select away. */
+FA_INLINE float fa_i_expnhsq_f32(float x, float *s)
 {
     const float h = x * x;
     const float l = fa_i_fmaf(x, x, -h);
@@ -764,26 +766,26 @@ FA_INLINE float fa_i_expnhsq_f32(float x)
     r = fa_i_fmaf(n, -FA_I_LN2F_LO, r) - 0.5f * l;
     const float p = 1.0f + fa_i_expm1_polyf(r);
     const float n1 = fa_i_roundf(n * 0.5f);
-    return (p * fa_i_pow2if(n1)) * fa_i_pow2if(n - n1);
+    *s = fa_i_pow2if(n - n1);
+    return p * fa_i_pow2if(n1);
 }
 
 /* fa_npdf_f32: phi(x) = exp(-x^2/2)/sqrt(2 pi) in float.  phi(|x| > 15) =
  * 0 (the float result is 0 from |x| ~= 14.2); phi(NaN) = NaN. */
 FA_INLINE float fa_npdf_f32(float x)
 {
-    const float y = fa_i_expnhsq_f32(x) * 0x1.988454p-2f;
+    float s;
+    const float m = fa_i_expnhsq_f32(x, &s);
+    const float y = (m * 0x1.988454p-2f) * s;
     return fa_i_u2f(fa_i_f2u(x) & UINT32_C(0x7fffffff)) > 15.0f ? 0.0f : y;
 }
 
-/* fa_ncdf_f32: Phi(x) in float.  Q(a) = 1 - Phi(a) for a = |x| is
- * exp(-a^2/2) R(a), R = Q(a) exp(a^2/2) as a degree-10 polynomial in
- * t = (a - 5)/(a + 5) (near-minimax fit on a in [0, 14], relative error
- * 2^-24.6 with float coefficients); Phi(x) = Q(a) for x < 0 and 1 - Q(a)
- * otherwise, so the lower tail keeps its relative accuracy.
- * Phi(-inf) = 0, Phi(inf) = 1, NaN -> NaN. */
-FA_INLINE float fa_ncdf_f32(float x)
+/* Q(a) = 1 - Phi(a) for a = |x| as (return value) * (*s), see
+ * fa_i_expnhsq_f32: Q(a) = exp(-a^2/2) R(a), R = Q(a) exp(a^2/2) as a
+ * degree-10 polynomial in t = (a - 5)/(a + 5) (near-minimax fit on a in
+ * [0, 14], relative error 2^-24.6 with float coefficients). */
+FA_INLINE float fa_i_ncdf_lower_f32(float a, float *s)
 {
-    const float a = fa_i_u2f(fa_i_f2u(x) & UINT32_C(0x7fffffff));
     const float t = (a - 5.0f) / (a + 5.0f);
     float R = -0x1.03e6ap-15f;
     R = fa_i_fmaf(R, t, 0x1.4e052ap-13f);
@@ -796,10 +798,37 @@ FA_INLINE float fa_ncdf_f32(float x)
     R = fa_i_fmaf(R, t, 0x1.db6afap-4f);
     R = fa_i_fmaf(R, t, -0x1.25cd12p-3f);
     R = fa_i_fmaf(R, t, 0x1.3b0fbcp-4f);
-    float q = fa_i_expnhsq_f32(a) * R;
+    return fa_i_expnhsq_f32(a, s) * R;
+}
+
+/* fa_ncdf_f32: Phi(x) in float: Q(|x|) for x < 0 and 1 - Q(|x|) otherwise,
+ * so the lower tail keeps its relative accuracy.
+ * Phi(-inf) = 0, Phi(inf) = 1, NaN -> NaN. */
+FA_INLINE float fa_ncdf_f32(float x)
+{
+    const float a = fa_i_u2f(fa_i_f2u(x) & UINT32_C(0x7fffffff));
+    float s;
+    float q = fa_i_ncdf_lower_f32(a, &s) * s;
     q = a > 15.0f ? 0.0f : q;               /* NaN passes */
     return x < 0.0f ? q : 1.0f - q;
 }
+
+/* fa_xncdf_f32: x Phi(x) (exact GELU) in float.  For x < 0 the product
+ * x Q(|x|) is formed in the normal range and scaled into the subnormal range
+ * by one last multiply (rounded once).  x Phi(x) = -0 for -inf < x < -15,
+ * NaN at -inf (inf * 0, like x * fa_ncdf_f32(x)). */
+FA_INLINE float fa_xncdf_f32(float x)
+{
+    const float a = fa_i_u2f(fa_i_f2u(x) & UINT32_C(0x7fffffff));
+    float s;
+    const float qm = fa_i_ncdf_lower_f32(a, &s);
+    const float q = a > 15.0f ? 0.0f : qm * s;
+    const float neg = a > 15.0f ? x * 0.0f : (x * qm) * s;
+    return x < 0.0f ? neg : x * (1.0f - q);
+}
+
+/* fa_xncdf_f64: x Phi(x) in double */
+FA_INLINE double fa_xncdf_f64(double x) { return x * fa_ncdf_f64(x); }
 
 #undef FA_I_LN2_HI
 #undef FA_I_LN2_LO

@@ -1026,7 +1026,7 @@ FA_INLINE int fa__squared_relu_params_ok(const double *p) {
 /* ---- gelu: f(x) = x * Phi(x) = x/2 * (1 + erf(x / sqrt 2)) */
 FA_INLINE float fa__gelu_fwd_f32(float x, const float *prm) {
     (void)x; (void)prm;
-    return (x * fa_ncdf_f32(x));
+    return fa_xncdf_f32(x);
 }
 FA_INLINE float fa__gelu_bwd_f32(float dy, float x, const float *prm) {
     (void)dy; (void)x; (void)prm;
@@ -1035,7 +1035,7 @@ FA_INLINE float fa__gelu_bwd_f32(float dy, float x, const float *prm) {
 }
 FA_INLINE double fa__gelu_fwd_f64(double x, const double *prm) {
     (void)x; (void)prm;
-    return (x * fa_ncdf_f64(x));
+    return fa_xncdf_f64(x);
 }
 FA_INLINE double fa__gelu_bwd_f64(double dy, double x, const double *prm) {
     (void)dy; (void)x; (void)prm;
