@@ -173,7 +173,7 @@ def forward(spec: Activation, x, out, backend, params: dict, axis=-1, stream=Non
     compute, result = _compute_dtype(xa.dtype, fname, "x")
     prm = resolve_params(spec, fname, params)
     _check_out(out, xa.shape, result, (xa,), fname)
-    be = _dispatch.select(backend, xa.size)
+    be = _dispatch.select(backend, xa.size, spec.kind)
     xc = _cast(xa, compute)
     dst = _target(out, compute, xc)
     if spec.kind == "rowwise":
@@ -210,7 +210,7 @@ def backward(spec: Activation, dy, x, y, out, backend, params: dict, axis=-1, st
     result = np.result_type(r1, r2)
     compute = _F64 if _F64 in (c1, c2) or result == _F64 else _F32
     _check_out(out, dya.shape, result, (dya, src), fname)
-    be = _dispatch.select(backend, dya.size)
+    be = _dispatch.select(backend, dya.size, spec.kind)
     dyc, sc = _cast(dya, compute), _cast(src, compute)
     dst = _target(out, compute, sc)
     if spec.kind == "rowwise":

@@ -43,6 +43,8 @@ the C API: append new entries, never reorder.
 
 from __future__ import annotations
 
+import ast
+
 from dataclasses import dataclass
 
 KINDS = ("eltwise", "rowwise", "channelwise", "gated", "random")
@@ -102,6 +104,13 @@ class Activation:
     @property
     def has_backward_y(self) -> bool:
         return bool(self.backward_y)
+
+    @property
+    def fwd_from_e(self) -> bool:
+        """Row-wise forward that reads only e = exp(x - m) (and m, s, s1), not x: the kernels
+        store e in the output during the sum pass and finish in place (one exp per element)."""
+        names = {n.id for n in ast.walk(ast.parse(self.forward.strip())) if isinstance(n, ast.Name)}
+        return self.kind == "rowwise" and "e" in names and "x" not in names
 
 
 # SELU constants (Klambauer et al. 2017), as in PyTorch.
@@ -264,7 +273,7 @@ dy / d / d
         "softmax", "rowwise", "Softmax along an axis.",
         formula="f(x)_i = exp(x_i - max(x)) / sum_j exp(x_j - max(x))",
         derivative="dx_i = y_i * (dy_i - sum_j dy_j * y_j)",
-        forward="exp(x - m) / s",
+        forward="e / s",
         reduce_y="dy * y",
         backward_y="y * (dy - r)",
         ulp=(1, 5), ulp_backward=(4, 4),

@@ -38,7 +38,7 @@ def load_registry():
 # name -> (float, double) C spelling
 MATH = {
     name: (f"fa_{name}_f32", f"fa_{name}_f64")
-    for name in ("exp", "expm1", "log", "log1p", "tanh", "erf", "erfc", "ncdf", "npdf", "xncdf")
+    for name in ("exp", "expm1", "log", "log1p", "tanh", "erf", "erfc", "ncdf", "npdf", "xncdf", "expsub")
 }
 MATH["abs"] = ("fabsf", "fabs")
 MATH["sqrt"] = ("sqrtf", "sqrt")  # correctly rounded, vectorizes with -fno-math-errno
@@ -233,7 +233,7 @@ class PyTranslator(CTranslator):
 # (registry field, C suffix, argument names) per kind
 SIGNATURES = {
     "eltwise": [("forward", "fwd", ("x",)), ("backward", "bwd", ("dy", "x")), ("backward_y", "bwdy", ("dy", "y"))],
-    "rowwise": [("forward", "fwd", ("x", "m", "s", "s1")), ("reduce_y", "red", ("dy", "y")),
+    "rowwise": [("forward", "fwd", ("x", "m", "s", "s1", "e")), ("reduce_y", "red", ("dy", "y")),
                 ("backward_y", "bwdy", ("dy", "y", "r"))],
     "channelwise": [("forward", "fwd", ("x", "w")), ("backward", "bwd", ("dy", "x", "w")),
                     ("backward_weight", "bwdw", ("dy", "x", "w"))],
@@ -269,6 +269,8 @@ def gen_scalar(reg) -> str:
         out.append("    (void)p;")
         out.append(f"    return {' && '.join(conds) if conds else '1'};")
         out.append("}")
+        if act.kind == "rowwise":
+            out.append(f"enum {{ fa__{act.name}_fwd_from_e = {int(act.fwd_from_e)} }};")
         if act.backward_y:
             out.append(f"FA_INLINE int fa__{act.name}_fromy_ok(const double *p) {{")
             out.append("    (void)p;")
@@ -287,12 +289,9 @@ def _param_cond(act, cond: str) -> str:
 
 def _roles(act):
     """(C type, suffix, role, args, source) of every scalar function of act.
-    Row-wise kernels compute in double for both dtypes (see fastact.c). With
-    act.wide the float32 functions evaluate the double ones and round once:
+    With act.wide the float32 functions evaluate the double ones and round once:
     source None marks such a wrapper."""
-    if act.kind == "rowwise":
-        dtypes = (("double", "f64"),)
-    elif act.wide:
+    if act.wide:
         dtypes = (("double", "f64"), ("float", "f32"))
     else:
         dtypes = (("float", "f32"), ("double", "f64"))

@@ -81,6 +81,8 @@ _SIGN_MASK = np.uint64(0x8000000000000000)
 # caller, so one fastmath caller would make these functions fast-math everywhere.
 _NOFAST = dict(fastmath=False)
 _JIT = dict(error_model="numpy", fastmath=False)
+_INLINE = dict(fastmath=False, forceinline=True)
+_JIT_INLINE = dict(_JIT, forceinline=True)
 
 
 # ---- internal helpers ------------------------------------------------------------------
@@ -480,8 +482,6 @@ def uniform24(key, counter):
 # header's always_inline) a loop would call _erfc_core / erf_f64 instead of inlining
 # them, and a loop with a call does not vectorize. forceinline inlines the compiled
 # function (its error model included), unlike Numba's IR-level inline="always".
-_INLINE = dict(fastmath=False, forceinline=True)
-_JIT_INLINE = dict(_JIT, forceinline=True)
 
 _HI26_MASK = np.uint64(0xFFFFFFFFF8000000)
 _ABS_MASK = np.uint64(0x7FFFFFFFFFFFFFFF)
@@ -723,16 +723,40 @@ _FR10, _FR9, _FR8, _FR7, _FR6, _FR5, _FR4, _FR3, _FR2, _FR1, _FR0 = _FR
 
 
 @njit(**_NOFAST)
+def _exp2parts_f32(hi, lo):
+    """fa_i_exp2parts_f32: e^(hi + lo) as (m, s), m normal, s a power of 2."""
+    n = _roundf(hi * _F_INV_LN2)
+    r = _fmaf(n, -_F_LN2_HI, hi)
+    r = _fmaf(n, -_F_LN2_LO, r) + lo
+    p = _F1 + _expm1_polyf(r)
+    n1 = _roundf(n * _F05)
+    return p * _pow2if(n1), _pow2if(n - n1)
+
+
+@njit(**_JIT_INLINE)
+def expsub_f32(a, b):
+    """fa_expsub_f32: e^(a - b) with the difference carried exactly (TwoSum)."""
+    hi = a - b
+    bb = hi - a
+    lo = (a - (hi - bb)) - (b + bb)
+    m, s = _exp2parts_f32(hi, lo)
+    y = m * s
+    y = _F_INF if hi > _F150 else y
+    return _F0 if hi < -_F150 else y
+
+
+@njit(**_JIT_INLINE)
+def expsub_f64(a, b):
+    """fa_expsub_f64: e^(a - b)."""
+    return exp_f64(a - b)
+
+
+@njit(**_NOFAST)
 def _expnhsq_f32(x):
     """fa_i_expnhsq_f32: exp(-x^2/2) in float as (m, s), m normal, s a power of 2."""
     h = x * x
     lo = _fmaf(x, x, -h)
-    n = _roundf(-_F05 * h * _F_INV_LN2)
-    r = _fmaf(n, -_F_LN2_HI, -_F05 * h)
-    r = _fmaf(n, -_F_LN2_LO, r) - _F05 * lo
-    p = _F1 + _expm1_polyf(r)
-    n1 = _roundf(n * _F05)
-    return p * _pow2if(n1), _pow2if(n - n1)
+    return _exp2parts_f32(-_F05 * h, -_F05 * lo)
 
 
 @njit(**_JIT_INLINE)

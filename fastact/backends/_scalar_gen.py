@@ -505,8 +505,23 @@ def softsign_bwd_f64(dy, x, prm):
 
 # ---- softmax: f(x)_i = exp(x_i - max(x)) / sum_j exp(x_j - max(x))
 @jit
-def softmax_fwd_f64(x, m, s, s1, prm):
-    return (exp_f64((x - m)) / s)
+def softmax_fwd_f32(x, m, s, s1, e, prm):
+    return (e / s)
+
+
+@jit
+def softmax_red_f32(dy, y, prm):
+    return (dy * y)
+
+
+@jit
+def softmax_bwdy_f32(dy, y, r, prm):
+    return (y * (dy - r))
+
+
+@jit
+def softmax_fwd_f64(x, m, s, s1, e, prm):
+    return (e / s)
 
 
 @jit
@@ -521,7 +536,22 @@ def softmax_bwdy_f64(dy, y, r, prm):
 
 # ---- log_softmax: f(x)_i = x_i - max(x) - log(sum_j exp(x_j - max(x)))
 @jit
-def log_softmax_fwd_f64(x, m, s, s1, prm):
+def log_softmax_fwd_f32(x, m, s, s1, e, prm):
+    return ((x - m) - log1p_f32(s1))
+
+
+@jit
+def log_softmax_red_f32(dy, y, prm):
+    return dy
+
+
+@jit
+def log_softmax_bwdy_f32(dy, y, r, prm):
+    return (dy - (exp_f32(y) * r))
+
+
+@jit
+def log_softmax_fwd_f64(x, m, s, s1, e, prm):
     return ((x - m) - log1p_f64(s1))
 
 

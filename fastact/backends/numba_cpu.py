@@ -65,10 +65,13 @@ _HEADER = """\
 import numpy as np
 from numba import njit, prange
 
-from fastact.backends._numba_math import exp_f64, uniform24
+from fastact.backends._numba_math import expsub_f32, expsub_f64, uniform24
 from fastact.backends._scalar_gen import {imports}
 
 JIT = dict(parallel=True, nogil=True, cache=True, error_model="numpy")
+# row kernels: 'reassoc' lets LLVM vectorize the row sums (the order of a sum is not fixed in
+# fastact.c either); the inlined scalar math keeps its own (strict) instruction flags
+JIT_ROW = dict(JIT, fastmath={{"reassoc"}})
 """
 
 _TEMPLATES = {
@@ -123,53 +126,56 @@ def kernel(dy, a, b, da, db, p):
                 da[i, j] = {fa}(dy[i, j], a[i, j], b[i, j], p)
                 db[i, j] = {fb}(dy[i, j], a[i, j], b[i, j], p)
 """,
-    # row-wise: m = max, s = sum(exp(x - m)), s1 = s - 1 kept exact, in double (as fastact.c)
+    # row-wise: m = max, s = sum(exp(x - m)), s1 = s - 1 kept exact; sums in double, the rest
+    # in the array's dtype (as fastact.c)
     "row_stats": """
 @njit(inline="always")
-def stats(x, r):
-    m = -np.inf
+def stats(x, y, r):  # {store}: y[r] = e (fwd_from_e)
+    T = x.dtype.type
+    m = T(-np.inf)
     for c in range(x.shape[1]):
-        v = np.float64(x[r, c])
+        v = x[r, c]
         m = v if v > m else m
     t = 0.0
     k = 0.0
-    for c in range(x.shape[1]):
-        v = np.float64(x[r, c])
-        if v == m:
-            t += v - v
-            k += 1.0
-        else:
-            t += exp_f64(v - m)
-    return m, k + t, (k - 1.0) + t
+    for c in range(x.shape[1]):  # branch-free, as fastact.c, so that it vectorizes
+        v = x[r, c]
+        e = {expsub}(v, m)
+        t += np.float64(v - v) if v == m else np.float64(e)
+        k += 1.0 if v == m else 0.0
+        {store}
+    return m, T(k + t), T((k - 1.0) + t)
 """,
     "rowwise_fwd": """
-@njit(**JIT)
+@njit(**JIT_ROW)
 def kernel(x, y, p):
     for r in prange(x.shape[0]):
-        m, s, s1 = stats(x, r)
+        m, s, s1 = stats(x, y, r)
         for c in range(x.shape[1]):
-            y[r, c] = {fwd}(np.float64(x[r, c]), m, s, s1, p)
+            y[r, c] = {fwd}(x[r, c], m, s, s1, {e_fwd}, p)
 """,
     "rowwise_bwd": """
-@njit(**JIT)
+@njit(**JIT_ROW)
 def kernel(dy, x, dx, p):
     for r in prange(x.shape[0]):
-        m, s, s1 = stats(x, r)
+        m, s, s1 = stats(x, x, r)
         acc = 0.0
         for c in range(x.shape[1]):
-            acc += {red}(np.float64(dy[r, c]), {fwd}(np.float64(x[r, c]), m, s, s1, p), p)
+            acc += np.float64({red}(dy[r, c], {fwd}(x[r, c], m, s, s1, {e_x}, p), p))
+        rt = x.dtype.type(acc)
         for c in range(x.shape[1]):
-            dx[r, c] = {bwdy}(np.float64(dy[r, c]), {fwd}(np.float64(x[r, c]), m, s, s1, p), acc, p)
+            dx[r, c] = {bwdy}(dy[r, c], {fwd}(x[r, c], m, s, s1, {e_x}, p), rt, p)
 """,
     "rowwise_bwdy": """
-@njit(**JIT)
+@njit(**JIT_ROW)
 def kernel(dy, y, dx, p):
     for r in prange(y.shape[0]):
         acc = 0.0
         for c in range(y.shape[1]):
-            acc += {red}(np.float64(dy[r, c]), np.float64(y[r, c]), p)
+            acc += np.float64({red}(dy[r, c], y[r, c], p))
+        rt = y.dtype.type(acc)
         for c in range(y.shape[1]):
-            dx[r, c] = {bwdy}(np.float64(dy[r, c]), np.float64(y[r, c]), acc, p)
+            dx[r, c] = {bwdy}(dy[r, c], y[r, c], rt, p)
 """,
     "channel_fwd": """
 @njit(**JIT)
@@ -217,9 +223,10 @@ def _load(template: str, **names):
     with _build_lock:
         k = _kernels.get(key)
         if k is None:
-            src = _HEADER.format(imports=", ".join(sorted(set(names.values()))))
-            if template.startswith("row"):
-                src += _TEMPLATES["row_stats"]
+            funcs = {v for v in names.values() if v.isidentifier()} - {"pass", "expsub_f32", "expsub_f64"}
+            src = _HEADER.format(imports=", ".join(sorted(funcs)))
+            if template in ("rowwise_fwd", "rowwise_bwd"):
+                src += _TEMPLATES["row_stats"].format(**names)
             src += _TEMPLATES[template].format(**names)
             modname = "fastact_k_" + hashlib.sha256(src.encode()).hexdigest()[:20]
             d = _KERNEL_DIR()
@@ -306,14 +313,18 @@ def eltwise(op: int, act: int, arrays: tuple, params: tuple) -> None:
 
 
 def rowwise(op: int, act: int, arrays: tuple, params: tuple) -> None:
-    names = {r: f"{ACTIVATIONS[act].name}_{r}_f64" for r in ("fwd", "red", "bwdy")}
+    sfx = "f32" if arrays[-1].dtype == np.float32 else "f64"
+    names = {r: f"{ACTIVATIONS[act].name}_{r}_{sfx}" for r in ("fwd", "red", "bwdy")}
+    from_e = ACTIVATIONS[act].fwd_from_e
+    e_x = f"expsub_{sfx}(x[r, c], m)" if from_e else "x.dtype.type(0)"  # e when the forward reads it
     if op == OP_FORWARD:
-        k = _load("rowwise_fwd", fwd=names["fwd"])
+        k = _load("rowwise_fwd", fwd=names["fwd"], expsub=f"expsub_{sfx}",
+                  store="y[r, c] = e" if from_e else "pass", e_fwd="y[r, c]" if from_e else "x.dtype.type(0)")
     elif op == OP_BACKWARD:
-        k = _load("rowwise_bwd", **names)
+        k = _load("rowwise_bwd", **names, expsub=f"expsub_{sfx}", e_x=e_x, store="pass")
     else:
         k = _load("rowwise_bwdy", red=names["red"], bwdy=names["bwdy"])
-    p = _params(params, np.float64)
+    p = _params(params, arrays[-1].dtype)
     for views in _views2d(arrays, True):
         _call(k, *views, p)
 

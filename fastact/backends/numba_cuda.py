@@ -171,6 +171,8 @@ def _math_namespace(sim: bool):
         for n, f in npf.items():
             fns[f"{n}_f32"] = _sim_unary(f, np.float32)
             fns[f"{n}_f64"] = _sim_unary(f, np.float64)
+        for t, sfx in ((np.float32, "f32"), (np.float64, "f64")):
+            fns[f"expsub_{sfx}"] = lambda a, b, t=t: _sim_unary(np.exp, t)(t(a) - t(b))
         return types.SimpleNamespace(**fns)
     _cuda()
     # math.* on a float32 argument types as float32 on CUDA (libdevice __nv_expf, ...); ncdf/npdf/xncdf
@@ -181,7 +183,15 @@ def _math_namespace(sim: bool):
         else:
             fns[f"{n}_f32"] = cuda.jit(device=True)(_unary(f, np.float32))
         fns[f"{n}_f64"] = cuda.jit(device=True)(_unary(f, np.float64))
+    fns["expsub_f32"] = cuda.jit(device=True)(_expsub(np.float32))
+    fns["expsub_f64"] = cuda.jit(device=True)(_expsub(np.float64))
     return types.SimpleNamespace(**fns)
+
+
+def _expsub(t):
+    def f(a, b):
+        return math.exp(t(a) - t(b))
+    return f
 
 
 def _unary32(u):

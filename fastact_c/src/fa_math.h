@@ -398,6 +398,39 @@ FA_INLINE float fa_exp_f32(float x)
     return x < -150.0f ? 0.0f : y;
 }
 
+/* e^(hi + lo) as (return value) * (*s) for |lo| <= ulp(hi): the reduced
+ * argument r = hi - n ln2 + lo carries lo, so the result has the error of
+ * e^r (one rounding of 1 + expm1(r)) and of the scaling only.  The returned
+ * e^r 2^n1 is normal and *s = 2^n2, so a caller can multiply other factors
+ * in first and round into the subnormal range once, at the end.  Valid for
+ * hi in [-150, 150]; other hi give garbage that callers select away. */
+FA_INLINE float fa_i_exp2parts_f32(float hi, float lo, float *s)
+{
+    const float n = fa_i_roundf(hi * FA_I_INV_LN2F);
+    float r = fa_i_fmaf(n, -FA_I_LN2F_HI, hi);
+    r = fa_i_fmaf(n, -FA_I_LN2F_LO, r) + lo;
+    const float p = 1.0f + fa_i_expm1_polyf(r);
+    const float n1 = fa_i_roundf(n * 0.5f);
+    *s = fa_i_pow2if(n - n1);
+    return p * fa_i_pow2if(n1);
+}
+
+/* fa_expsub_f32: e^(a - b), with a - b = hi + lo exactly (TwoSum), so the
+ * rounding of the difference does not multiply the error by |a - b| (as in
+ * softmax's exp(x - max)).  inf - inf and NaN give NaN; a - b > 88.73 -> inf,
+ * a - b < -150 -> 0. */
+FA_INLINE float fa_expsub_f32(float a, float b)
+{
+    const float hi = a - b;
+    const float bb = hi - a;
+    const float lo = (a - (hi - bb)) - (b + bb);
+    float s;
+    const float m = fa_i_exp2parts_f32(hi, lo, &s);
+    float y = m * s;
+    y = hi > 150.0f ? fa_i_inff() : y;       /* NaN passes through */
+    return hi < -150.0f ? 0.0f : y;
+}
+
 /* fa_expm1_f32: e^x - 1 = 2^n expm1(r) + (2^n - 1), one FMA, so there is no
  * cancellation for x < 0 and expm1(r) is used directly for |x| < ln2/2.
  * n = 128 uses 2^127 and a final factor 2.  Specials: expm1(+-0) = +-0,
@@ -751,23 +784,14 @@ FA_INLINE double fa_npdf_f64(double x)
 FA_INLINE float fa_erf_f32(float x)  { return (float)fa_erf_f64((double)x); }
 FA_INLINE float fa_erfc_f32(float x) { return (float)fa_erfc_f64((double)x); }
 
-/* exp(-x^2/2) in float as (*m) * (*s): x^2 = h + l exactly (FMA) and the
- * reduced argument r = -h/2 - n ln2 - l/2 carries l, so the result has the
- * error of e^r (one rounding of 1 + expm1(r)) and of the scaling only;
- * *m = e^r 2^n1 is normal and *s = 2^n2, so a caller can multiply *m by
- * other factors first and round into the subnormal range once, at the end.
- * |x| <= 17.5 (n >= -221); larger |x| give garbage that callers select away. */
+/* exp(-x^2/2) in float as (return value) * (*s), see fa_i_exp2parts_f32:
+ * x^2 = h + l exactly (FMA), e^(-h/2 - l/2).  |x| <= 17.3; larger |x|
+ * give garbage that callers select away. */
 FA_INLINE float fa_i_expnhsq_f32(float x, float *s)
 {
     const float h = x * x;
     const float l = fa_i_fmaf(x, x, -h);
-    const float n = fa_i_roundf(-0.5f * h * FA_I_INV_LN2F);
-    float r = fa_i_fmaf(n, -FA_I_LN2F_HI, -0.5f * h);
-    r = fa_i_fmaf(n, -FA_I_LN2F_LO, r) - 0.5f * l;
-    const float p = 1.0f + fa_i_expm1_polyf(r);
-    const float n1 = fa_i_roundf(n * 0.5f);
-    *s = fa_i_pow2if(n - n1);
-    return p * fa_i_pow2if(n1);
+    return fa_i_exp2parts_f32(-0.5f * h, -0.5f * l, s);
 }
 
 /* fa_npdf_f32: phi(x) = exp(-x^2/2)/sqrt(2 pi) in float.  phi(|x| > 15) =
@@ -826,6 +850,10 @@ FA_INLINE float fa_xncdf_f32(float x)
     const float neg = a > 15.0f ? x * 0.0f : (x * qm) * s;
     return x < 0.0f ? neg : x * (1.0f - q);
 }
+
+/* fa_expsub_f64: e^(a - b) (the double difference rounds; row-wise float64
+ * kernels accept the resulting |a - b| ulp). */
+FA_INLINE double fa_expsub_f64(double a, double b) { return fa_exp_f64(a - b); }
 
 /* fa_xncdf_f64: x Phi(x) in double */
 FA_INLINE double fa_xncdf_f64(double x) { return x * fa_ncdf_f64(x); }

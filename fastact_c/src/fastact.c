@@ -241,56 +241,69 @@ static fa_status fa__check_mat(size_t rows, size_t cols, const void *ptr, ptrdif
     return FA_OK;
 
 /* ---- row-wise (softmax family) ----------------------------------------------- *
- * Per row: m = max(x), s = sum(exp(x - m)) and s1 = s - 1 without cancellation
- * (the k elements equal to m contribute exactly 1 each: s1 = (k - 1) + the rest),
- * y = fwd(x, m, s, s1).  Backward:
+ * Per row: m = max(x), s = sum(e), e = exp(x - m), and s1 = s - 1 without
+ * cancellation (the k elements equal to m contribute exactly 1 each: s1 =
+ * (k - 1) + the rest), y = fwd(x, m, s, s1, e).  A forward that reads only e
+ * (softmax: e / s; fa__<name>_fwd_from_e) gets e stored in y by the sum pass
+ * and scaled in place, one exponential per element.  Backward:
  * r = sum(red(dy, y)), dx = bwdy(dy, y, r); from x, y is recomputed from x.
- * Both dtypes compute in double (the f64 scalar functions): for float input
- * x - m is then exact and log(s) keeps the tiny terms, so float32 results are
- * within ~1 ULP.  Rows are independent and outputs are written in the last
- * pass, so in-place calls are safe. */
-#define FA_ROW_MAX_SUM(T, xr, incx)                                                    \
+ * Each dtype computes in its own precision (16 float lanes per AVX-512
+ * vector), with the sums accumulated in double; exp(x - m) is fa_expsub,
+ * which carries the rounding error of x - m into the exponential, so float32
+ * results stay within a few ULP (no error growing with |x - m|).  Rows are
+ * independent and outputs are written in the last pass, so in-place calls
+ * are safe. */
+#define FA_ROW_MAX_SUM(T, SFX, xr, incx, STORE)                                        \
     T mt_ = -(T)INFINITY;                                                              \
     FA_SIMD_MAX(mt_) for (size_t c = 0; c < cols; c++) {                               \
         T v_ = xr[(ptrdiff_t)c * incx];                                                \
         mt_ = v_ > mt_ ? v_ : mt_;                                                     \
     }                                                                                  \
-    const double m = (double)mt_;                                                      \
+    const T m = mt_;                                                                   \
     double t_ = 0.0, k_ = 0.0;                                                         \
     FA_SIMD_SUM(t_, k_) for (size_t c = 0; c < cols; c++) {                            \
-        const double v_ = (double)xr[(ptrdiff_t)c * incx], e_ = fa_exp_f64(v_ - m);    \
-        const double te_ = v_ == m ? v_ - v_ : e_; /* inf - inf: NaN, as PyTorch */    \
+        const T v_ = xr[(ptrdiff_t)c * incx], e_ = fa_expsub_##SFX(v_, m);             \
+        const double te_ = v_ == m ? (double)(v_ - v_) : (double)e_; /* inf - inf: NaN */ \
+        STORE;                                                                         \
         const double ke_ = v_ == m ? 1.0 : 0.0;                                        \
         t_ += te_;                                                                     \
         k_ += ke_;                                                                     \
     }                                                                                  \
-    const double s1 = (k_ - 1.0) + t_, s = k_ + t_;
+    const T s1 = (T)((k_ - 1.0) + t_), s = (T)(k_ + t_);
 
-#define FA_ROW_Y(name, xr, incx) fa__##name##_fwd_f64((double)xr[(ptrdiff_t)c * incx], m, s, s1, pv)
+#define FA_ROW_E(name, SFX, xv) (fa__##name##_fwd_from_e ? fa_expsub_##SFX(xv, m) : (xv) - (xv))
+#define FA_ROW_Y(name, SFX, xr, incx)                                                                \
+    fa__##name##_fwd_##SFX(xr[(ptrdiff_t)c * incx], m, s, s1, FA_ROW_E(name, SFX, xr[(ptrdiff_t)c * incx]), pv)
 
 /* One row pass with the column strides as macro arguments, so that the
  * contiguous case (strides 1) compiles to plain vector loads. */
-#define FA_ROWFWD_ROW(name, T, INCX, INCY)                                                          \
+#define FA_ROWFWD_ROW(name, T, SFX, INCX, INCY)                                                     \
     {                                                                                               \
-        FA_ROW_MAX_SUM(T, xr, INCX)                                                                 \
-        FA_SIMD for (size_t c = 0; c < cols; c++) yr[(ptrdiff_t)c * INCY] = (T)FA_ROW_Y(name, xr, INCX); \
+        if (fa__##name##_fwd_from_e) {                                                              \
+            FA_ROW_MAX_SUM(T, SFX, xr, INCX, yr[(ptrdiff_t)c * INCY] = e_)                          \
+            FA_SIMD for (size_t c = 0; c < cols; c++) yr[(ptrdiff_t)c * INCY] =                     \
+                fa__##name##_fwd_##SFX(m, m, s, s1, yr[(ptrdiff_t)c * INCY], pv);                   \
+        } else {                                                                                    \
+            FA_ROW_MAX_SUM(T, SFX, xr, INCX, (void)0)                                               \
+            FA_SIMD for (size_t c = 0; c < cols; c++) yr[(ptrdiff_t)c * INCY] = FA_ROW_Y(name, SFX, xr, INCX); \
+        }                                                                                           \
     }
-#define FA_ROWBWD_ROW(name, T, INCDY, INCX, INCY, INCDX)                                            \
+#define FA_ROWBWD_ROW(name, T, SFX, INCDY, INCX, INCY, INCDX)                                       \
     {                                                                                               \
         double acc = 0.0;                                                                           \
         if (x) {                                                                                    \
-            FA_ROW_MAX_SUM(T, xr, INCX)                                                             \
-            FA_SIMD_SUM(acc) for (size_t c = 0; c < cols; c++) acc += fa__##name##_red_f64(         \
-                (double)dyr[(ptrdiff_t)c * INCDY], FA_ROW_Y(name, xr, INCX), pv);                   \
+            FA_ROW_MAX_SUM(T, SFX, xr, INCX, (void)0)                                               \
+            FA_SIMD_SUM(acc) for (size_t c = 0; c < cols; c++) acc += (double)fa__##name##_red_##SFX( \
+                dyr[(ptrdiff_t)c * INCDY], FA_ROW_Y(name, SFX, xr, INCX), pv);                      \
+            const T r_ = (T)acc;                                                                    \
             FA_SIMD for (size_t c = 0; c < cols; c++) dxr[(ptrdiff_t)c * INCDX] =                   \
-                (T)fa__##name##_bwdy_f64((double)dyr[(ptrdiff_t)c * INCDY],                         \
-                                         FA_ROW_Y(name, xr, INCX), acc, pv);                        \
+                fa__##name##_bwdy_##SFX(dyr[(ptrdiff_t)c * INCDY], FA_ROW_Y(name, SFX, xr, INCX), r_, pv); \
         } else {                                                                                    \
-            FA_SIMD_SUM(acc) for (size_t c = 0; c < cols; c++) acc += fa__##name##_red_f64(         \
-                (double)dyr[(ptrdiff_t)c * INCDY], (double)yr[(ptrdiff_t)c * INCY], pv);            \
+            FA_SIMD_SUM(acc) for (size_t c = 0; c < cols; c++) acc += (double)fa__##name##_red_##SFX( \
+                dyr[(ptrdiff_t)c * INCDY], yr[(ptrdiff_t)c * INCY], pv);                            \
+            const T r_ = (T)acc;                                                                    \
             FA_SIMD for (size_t c = 0; c < cols; c++) dxr[(ptrdiff_t)c * INCDX] =                   \
-                (T)fa__##name##_bwdy_f64((double)dyr[(ptrdiff_t)c * INCDY],                         \
-                                         (double)yr[(ptrdiff_t)c * INCY], acc, pv);                 \
+                fa__##name##_bwdy_##SFX(dyr[(ptrdiff_t)c * INCDY], yr[(ptrdiff_t)c * INCY], r_, pv); \
         }                                                                                           \
     }
 
@@ -299,28 +312,28 @@ static fa_status fa__check_mat(size_t rows, size_t cols, const void *ptr, ptrdif
                                                     ptrdiff_t ldx, ptrdiff_t incx, T *y,             \
                                                     ptrdiff_t ldy, ptrdiff_t incy,                   \
                                                     const fa_params *prm) {                          \
-        FA_LOCAL_PARAMS(double, prm)                                                                 \
+        FA_LOCAL_PARAMS(T, prm)                                                                      \
         const int contig = incx == 1 && incy == 1;                                                   \
         for (size_t r = 0; r < rows; r++) {                                                          \
             const T *xr = x + (ptrdiff_t)r * ldx;                                                    \
             T *yr = y + (ptrdiff_t)r * ldy;                                                          \
-            if (contig) FA_ROWFWD_ROW(name, T, 1, 1)                                                 \
-            else FA_ROWFWD_ROW(name, T, incx, incy)                                                  \
+            if (contig) FA_ROWFWD_ROW(name, T, SFX, 1, 1)                                            \
+            else FA_ROWFWD_ROW(name, T, SFX, incx, incy)                                             \
         }                                                                                            \
     }                                                                                                \
     FA_CLONES static void fa__##name##_rowbwd_##SFX(                                                 \
         size_t rows, size_t cols, const T *dy, ptrdiff_t lddy, ptrdiff_t incdy, const T *x,          \
         ptrdiff_t ldx, ptrdiff_t incx, const T *y, ptrdiff_t ldy, ptrdiff_t incy, T *dx,             \
         ptrdiff_t lddx, ptrdiff_t incdx, const fa_params *prm) {                                     \
-        FA_LOCAL_PARAMS(double, prm)                                                                 \
+        FA_LOCAL_PARAMS(T, prm)                                                                      \
         const int contig = incdy == 1 && incdx == 1 && (x ? incx : incy) == 1;                       \
         for (size_t r = 0; r < rows; r++) {                                                          \
             const T *dyr = dy + (ptrdiff_t)r * lddy;                                                 \
             T *dxr = dx + (ptrdiff_t)r * lddx;                                                       \
             const T *xr = x ? x + (ptrdiff_t)r * ldx : NULL;                                         \
             const T *yr = y ? y + (ptrdiff_t)r * ldy : NULL;                                         \
-            if (contig) FA_ROWBWD_ROW(name, T, 1, 1, 1, 1)                                           \
-            else FA_ROWBWD_ROW(name, T, incdy, incx, incy, incdx)                                    \
+            if (contig) FA_ROWBWD_ROW(name, T, SFX, 1, 1, 1, 1)                                      \
+            else FA_ROWBWD_ROW(name, T, SFX, incdy, incx, incy, incdx)                               \
         }                                                                                            \
     }                                                                                                \
     static fa_status fa__##name##_rowfwd_checked_##SFX(size_t rows, size_t cols, const T *x,         \

@@ -445,9 +445,21 @@ FA_INLINE int fa__softsign_params_ok(const double *p) {
 }
 
 /* ---- softmax: f(x)_i = exp(x_i - max(x)) / sum_j exp(x_j - max(x)) */
-FA_INLINE double fa__softmax_fwd_f64(double x, double m, double s, double s1, const double *prm) {
-    (void)m; (void)s; (void)s1; (void)x; (void)prm;
-    return (fa_exp_f64((x - m)) / s);
+FA_INLINE float fa__softmax_fwd_f32(float x, float m, float s, float s1, float e, const float *prm) {
+    (void)e; (void)m; (void)s; (void)s1; (void)x; (void)prm;
+    return (e / s);
+}
+FA_INLINE float fa__softmax_red_f32(float dy, float y, const float *prm) {
+    (void)dy; (void)y; (void)prm;
+    return (dy * y);
+}
+FA_INLINE float fa__softmax_bwdy_f32(float dy, float y, float r, const float *prm) {
+    (void)dy; (void)r; (void)y; (void)prm;
+    return (y * (dy - r));
+}
+FA_INLINE double fa__softmax_fwd_f64(double x, double m, double s, double s1, double e, const double *prm) {
+    (void)e; (void)m; (void)s; (void)s1; (void)x; (void)prm;
+    return (e / s);
 }
 FA_INLINE double fa__softmax_red_f64(double dy, double y, const double *prm) {
     (void)dy; (void)y; (void)prm;
@@ -461,14 +473,27 @@ FA_INLINE int fa__softmax_params_ok(const double *p) {
     (void)p;
     return 1;
 }
+enum { fa__softmax_fwd_from_e = 1 };
 FA_INLINE int fa__softmax_fromy_ok(const double *p) {
     (void)p;
     return 1;
 }
 
 /* ---- log_softmax: f(x)_i = x_i - max(x) - log(sum_j exp(x_j - max(x))) */
-FA_INLINE double fa__log_softmax_fwd_f64(double x, double m, double s, double s1, const double *prm) {
-    (void)m; (void)s; (void)s1; (void)x; (void)prm;
+FA_INLINE float fa__log_softmax_fwd_f32(float x, float m, float s, float s1, float e, const float *prm) {
+    (void)e; (void)m; (void)s; (void)s1; (void)x; (void)prm;
+    return ((x - m) - fa_log1p_f32(s1));
+}
+FA_INLINE float fa__log_softmax_red_f32(float dy, float y, const float *prm) {
+    (void)dy; (void)y; (void)prm;
+    return dy;
+}
+FA_INLINE float fa__log_softmax_bwdy_f32(float dy, float y, float r, const float *prm) {
+    (void)dy; (void)r; (void)y; (void)prm;
+    return (dy - (fa_exp_f32(y) * r));
+}
+FA_INLINE double fa__log_softmax_fwd_f64(double x, double m, double s, double s1, double e, const double *prm) {
+    (void)e; (void)m; (void)s; (void)s1; (void)x; (void)prm;
     return ((x - m) - fa_log1p_f64(s1));
 }
 FA_INLINE double fa__log_softmax_red_f64(double dy, double y, const double *prm) {
@@ -483,6 +508,7 @@ FA_INLINE int fa__log_softmax_params_ok(const double *p) {
     (void)p;
     return 1;
 }
+enum { fa__log_softmax_fwd_from_e = 0 };
 FA_INLINE int fa__log_softmax_fromy_ok(const double *p) {
     (void)p;
     return 1;
