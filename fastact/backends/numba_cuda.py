@@ -382,15 +382,20 @@ def _build_eltwise(f, T, nin: int, ndim: int):
     return cuda.jit(k)
 
 
-def _build_rowwise(op: int, fwd, red, bwdy, exp64, g: int, rpb: int):
+def _build_rowwise(op: int, fwd, red, bwdy, exp64, from_e: bool, g: int, rpb: int):
     """Groups of g threads per row (a warp, or the whole block when rpb == 1), rpb rows
     per block at a time, grid-stride over rows; all in float64. The operands are 3-d
     views (outer, cols, inner): row r is [o, :, i] with o, i = divmod(r, inner), so
-    the normalized axis may sit anywhere."""
+    the normalized axis may sit anywhere. The forward's e argument is exp(x - m) where the
+    registry's formula reads it (fwd_from_e), else 0."""
     _cuda()
     f64 = np.float64
     ninf = -math.inf
     gsum, gmax, slots = _reducers(g)
+
+    @cuda.jit(device=True)
+    def efn(v, m):
+        return exp64(v - m) if from_e else 0.0
 
     @cuda.jit(device=True)
     def stats(x, o, i, lane, sh):
@@ -427,7 +432,7 @@ def _build_rowwise(op: int, fwd, red, bwdy, exp64, g: int, rpb: int):
                 i = r - o * inner
                 m, s, s1 = stats(x, o, i, lane, sh)
                 for c in range(lane, x.shape[1], g):
-                    y[o, c, i] = fwd(f64(x[o, c, i]), m, s, s1, p)
+                    y[o, c, i] = fwd(f64(x[o, c, i]), m, s, s1, efn(f64(x[o, c, i]), m), p)
     elif op == OP_BACKWARD:
         def kern(dy, x, dx, p):
             sh = cuda.shared.array(slots, np.float64)
@@ -440,10 +445,10 @@ def _build_rowwise(op: int, fwd, red, bwdy, exp64, g: int, rpb: int):
                 m, s, s1 = stats(x, o, i, lane, sh)
                 acc = 0.0
                 for c in range(lane, x.shape[1], g):
-                    acc += red(f64(dy[o, c, i]), fwd(f64(x[o, c, i]), m, s, s1, p), p)
+                    acc += red(f64(dy[o, c, i]), fwd(f64(x[o, c, i]), m, s, s1, efn(f64(x[o, c, i]), m), p), p)
                 acc = gsum(sh, lane, acc)
                 for c in range(lane, x.shape[1], g):
-                    dx[o, c, i] = bwdy(f64(dy[o, c, i]), fwd(f64(x[o, c, i]), m, s, s1, p), acc, p)
+                    dx[o, c, i] = bwdy(f64(dy[o, c, i]), fwd(f64(x[o, c, i]), m, s, s1, efn(f64(x[o, c, i]), m), p), acc, p)
     else:
         def kern(dy, y, dx, p):
             sh = cuda.shared.array(slots, np.float64)
@@ -526,7 +531,7 @@ def _rowwise_kernel(act: int, op: int, g: int, rpb: int):
         ns = _scalars()
         name = ACTIVATIONS[act].name
         return _build_rowwise(op, ns[f"{name}_fwd_f64"], ns[f"{name}_red_f64"], ns[f"{name}_bwdy_f64"],
-                              ns["exp_f64"], g, rpb)
+                              ns["exp_f64"], ACTIVATIONS[act].fwd_from_e, g, rpb)
     return _kernel(("rowwise", act, op, g, rpb), build)
 
 
