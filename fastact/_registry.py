@@ -44,7 +44,6 @@ the C API: append new entries, never reorder.
 from __future__ import annotations
 
 import ast
-
 from dataclasses import dataclass
 
 KINDS = ("eltwise", "rowwise", "channelwise", "gated", "random")

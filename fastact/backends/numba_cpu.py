@@ -28,11 +28,36 @@ import sys
 import tempfile
 import threading
 
-import numba
 import numpy as np
 
-from .._registry import ACTIVATIONS
-from . import _numba_math, _scalar_gen, native
+
+def _import_numba():
+    """import numba, with 512-bit vectors on AVX-512 CPUs: LLVM's tuning for Intel AVX-512
+    CPUs prefers 256-bit ones, and the C kernels (GCC's x86-64-v4 clone, 512-bit) ran 1.2-1.5x
+    faster per thread (sigmoid 0.55 vs 0.86 ms per 1e6 float32; 0.61 ms with this). Numba
+    reads its CPU features once, at import: set for that moment only, and not when numba is
+    already imported or the user chose the CPU (NUMBA_CPU_NAME / NUMBA_CPU_FEATURES)."""
+    if "numba" in sys.modules or os.environ.get("NUMBA_CPU_FEATURES") or os.environ.get("NUMBA_CPU_NAME"):
+        import numba
+        return numba
+    import llvmlite.binding as llvm
+
+    features = llvm.get_host_cpu_features().flatten()
+    if "+avx512f" not in features.split(","):
+        import numba
+        return numba
+    os.environ["NUMBA_CPU_FEATURES"] = features + ",-prefer-256-bit"
+    try:
+        import numba
+    finally:
+        del os.environ["NUMBA_CPU_FEATURES"]
+    return numba
+
+
+numba = _import_numba()
+
+from .._registry import ACTIVATIONS  # noqa: E402
+from . import _numba_math, _scalar_gen, native  # noqa: E402
 
 
 def _has_tbb() -> bool:
