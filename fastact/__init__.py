@@ -108,6 +108,20 @@ def _signature(spec: Spec, backward: bool) -> inspect.Signature:
     return inspect.Signature(ps)
 
 
+def _lazy_arrays(spec: Spec, f, sig: inspect.Signature, backward: bool):
+    """f, sending calls with a dask array among the arguments to fastact._dask (which imports
+    dask; other calls only look at the arguments' type names)."""
+    def g(*args, **kwargs):
+        for v in (*args, *kwargs.values()):
+            if type(v).__module__[:5] == "dask.":
+                from . import _dask
+
+                return _dask.call(spec, backward, f, sig.bind(*args, **kwargs).arguments)
+        return f(*args, **kwargs)
+
+    return g
+
+
 def _make(spec: Spec):
     sig_f, sig_b = _signature(spec, False), _signature(spec, True)
     pnames = spec.param_names
@@ -166,6 +180,7 @@ def _make(spec: Spec):
             return _api.backward(spec, a["dy"], a.get("x"), a.get("y"), a.get("out"), a.get("backend"),
                                  split(b), a.get("axis", -1), a.get("stream"))
 
+    fwd, bwd = _lazy_arrays(spec, fwd, sig_f, False), _lazy_arrays(spec, bwd, sig_b, True)
     for f, sig, name, back in ((fwd, sig_f, spec.name, False), (bwd, sig_b, spec.name + "_backward", True)):
         f.__name__ = f.__qualname__ = name
         f.__module__ = __name__

@@ -3,8 +3,11 @@
   info      version, backends, C library, SIMD level, compiler flags
   list      every activation with its formula and parameters
   demo      values and gradients on a small input, and a timing against NumPy
+  demo deep [--quick] [--out DIR]   fastact.nn: a deep MLP on digits with 9 activations (PNGs in DIR)
+  demo nalu [--quick]               fastact.nn: NALU vs an MLP on a+b, a-b, a*b, a/b (extrapolation)
   calibrate measure where the numba backend beats native; store it for the dispatcher
-  bench     GB/s, ratio to a 2-thread copy, speedup vs NumPy and PyTorch (--quick: 1e6 only)
+  bench     GB/s, ratio to the multi-threaded copy/add roofline, speedup vs NumPy and PyTorch
+            (--quick: 1e6 only; --sizes 1e5,1e6; --markdown; --plot out.png)
   plot      NAME... -o out.png: functions and derivatives (needs matplotlib)
   --cflags  compiler flags for a C program using fastact.h
   --libs    linker flags for libfastact
@@ -112,66 +115,25 @@ def demo() -> str:
     return "\n".join(out)
 
 
-def bench(quick: bool = False) -> str:
-    """A representative subset, float32, timed in one process: GB/s moved (read + write),
-    ratio to a 2-thread copy (the bandwidth roofline; a Numba prange copy, not np.copyto,
-    which runs on one thread), speedup vs the NumPy formula and vs PyTorch's out= call
-    (torch.set_num_threads = cores), and the backend the dispatcher chose."""
-    import fastact._dispatch as dispatch
+def bench(quick: bool = False, sizes: str | None = None, budget: float | None = None, markdown: bool = False,
+          plot_path: str | None = None, progress: bool = True) -> str:
+    """A representative subset (``fastact._bench.SUBSET``), forward and backward, float32 and
+    float64, at 1e6 and 1e7 elements (--quick: 1e6), timed in one process: GB/s moved, ratio
+    to the multi-threaded copy (forward) / add (backward) roofline, speedup vs the NumPy formula
+    and vs PyTorch's out= call, the backend the dispatcher chose; then small-array overhead,
+    ``import fastact`` and first-call times. The cases and baselines live in fastact._bench."""
+    from fastact import _bench
 
-    try:
-        import torch
-    except ImportError:
-        torch = None
-    from numba import njit, prange
-
-    @njit(parallel=True)
-    def pcopy(a, b):
-        for i in prange(a.shape[0]):
-            b[i] = a[i]
-
-    if torch is not None:
-        torch.set_num_threads(os.cpu_count() or 1)
-    cases = [  # name, fastact call, NumPy formula, torch out= call
-        ("relu", lambda x, y: fastact.relu(x, out=y), lambda x, y: np.maximum(x, 0, out=y),
-         lambda tx, ty: torch.clamp_min(tx, 0, out=ty)),
-        ("sigmoid", lambda x, y: fastact.sigmoid(x, out=y), lambda x, y: np.divide(1, 1 + np.exp(-x), out=y),
-         lambda tx, ty: torch.sigmoid(tx, out=ty)),
-        ("tanh", lambda x, y: fastact.tanh(x, out=y), lambda x, y: np.tanh(x, out=y),
-         lambda tx, ty: torch.tanh(tx, out=ty)),
-        ("gelu", lambda x, y: fastact.gelu(x, out=y), None,
-         lambda tx, ty: torch.ops.aten.gelu.out(tx, out=ty)),
-        ("silu", lambda x, y: fastact.silu(x, out=y), lambda x, y: np.multiply(x, 1 / (1 + np.exp(-x)), out=y),
-         lambda tx, ty: torch.mul(tx, torch.sigmoid(tx), out=ty)),
-        ("softplus", lambda x, y: fastact.softplus(x, out=y), lambda x, y: np.logaddexp(0, x, out=y), None),
-        ("sigmoid_backward(y=)", lambda x, y: fastact.sigmoid_backward(x, y=x, out=y),
-         lambda x, y: np.multiply(x, x * (1 - x), out=y), None),
-        ("softmax (n/1000, 1000)", lambda x, y: fastact.softmax(x.reshape(-1, 1000), out=y.reshape(-1, 1000)),
-         None, lambda tx, ty: torch.softmax(tx.view(-1, 1000), -1, out=ty.view(-1, 1000))),
-    ]
-    sizes = (10**6,) if quick else (10**6, 10**7)
-    reps = 5 if quick else 15
-    rows = [f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.processor() or ''}".strip(", "),
-            f"{'op':24s} {'n':>9s} {'GB/s':>7s} {'/copy':>6s} {'vs NumPy':>9s} {'vs torch':>9s}  backend"]
-    rng = np.random.default_rng(0)
-    for n in sizes:
-        x = (rng.standard_normal(n) * 3).astype(np.float32)
-        y = np.empty_like(x)
-        pcopy(x, y)
-        t_copy = _best(lambda x=x, y=y: pcopy(x, y), reps)
-        rows.append(f"{'copy (2 threads)':24s} {n:9d} {2 * x.nbytes / t_copy / 1e9:7.1f} {1:6.2f}")
-        tx, ty = (torch.from_numpy(x), torch.from_numpy(y)) if torch is not None else (None, None)
-        for name, fa, npf, tof in cases:
-            moved = (3 if "backward" in name else 2) * x.nbytes
-            fa(x, y)
-            t = _best(lambda fa=fa, x=x, y=y: fa(x, y), reps)
-            with np.errstate(all="ignore"):
-                vs_np = f"{_best(lambda npf=npf, x=x, y=y: npf(x, y), reps) / t:8.1f}x" if npf else f"{'-':>9s}"
-            vs_t = f"{_best(lambda tof=tof, tx=tx, ty=ty: tof(tx, ty), reps) / t:8.1f}x" if (tof and torch is not None) else \
-                f"{'-':>9s}"
-            rows.append(f"{name:24s} {n:9d} {moved / t / 1e9:7.1f} {t_copy / t * moved / (2 * x.nbytes):6.2f} "
-                        f"{vs_np} {vs_t}  {dispatch.select(None, n)}")
-    return "\n".join(rows)
+    ns = tuple(_bench.parse_size(v) for v in sizes.split(",")) if sizes else (
+        (10**6,) if quick else (10**6, 10**7))
+    res = _bench.run(sizes=ns, budget=budget if budget is not None else (0.1 if quick else 0.25),
+                     progress=progress)
+    cmd = ("env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m fastact bench"
+           + (" --quick" if quick else "") + (f" --sizes {sizes}" if sizes else ""))
+    out = _bench.format_report(res, markdown=markdown, command=cmd)
+    if plot_path:
+        out += "\n" + _bench.plot_report(res, plot_path)
+    return out
 
 
 def plot(names: list[str], path: str) -> str:
@@ -246,7 +208,14 @@ def main(argv: list[str] | None = None) -> int:
                     default=None)
     ap.add_argument("names", nargs="*", help="plot: activations to draw")
     ap.add_argument("-o", "--output", default="fastact.png", help="plot: the PNG to write")
-    ap.add_argument("--quick", action="store_true", help="bench: one size, fewer repetitions")
+    ap.add_argument("--out", default=None, metavar="DIR", help="demo deep: folder for the PNGs (default .)")
+    ap.add_argument("--quick", action="store_true",
+                    help="bench: one size, fewer repetitions; demo deep|nalu: a few seconds")
+    ap.add_argument("--sizes", default=None,
+                    help="bench: comma-separated sizes (default 1e6,1e7; --quick 1e6)")
+    ap.add_argument("--budget", type=float, default=None, help="bench: seconds of repetitions per timing")
+    ap.add_argument("--markdown", action="store_true", help="bench: a Markdown table (the README's)")
+    ap.add_argument("--plot", default=None, metavar="PNG", help="bench: also save a plot of the ratios")
     ap.add_argument("--cflags", action="store_true", help="print C compiler flags")
     ap.add_argument("--libs", action="store_true", help="print linker flags")
     args = ap.parse_args(argv)
@@ -256,9 +225,18 @@ def main(argv: list[str] | None = None) -> int:
     cmd = args.command or "info"
     with np.errstate(all="ignore"):
         if cmd == "bench":
-            print(bench(args.quick))
+            print(bench(args.quick, args.sizes, args.budget, args.markdown, args.plot))
         elif cmd == "plot":
             print(plot(args.names, args.output))
+        elif cmd == "demo" and args.names:  # demo deep|nalu [--quick] [--out DIR]: fastact.demos
+            from fastact import demos
+
+            if len(args.names) != 1 or args.names[0] not in demos.NAMES:
+                ap.error(f"demo: choose one of {', '.join(demos.NAMES)} (or no name: values and gradients)")
+            try:
+                print(demos.run(args.names[0], args.quick, args.out))
+            except ImportError as e:
+                raise SystemExit(f"python -m fastact demo {args.names[0]}: {e}") from None
         else:
             print({"info": info, "list": listing, "demo": demo, "calibrate": calibrate}[cmd]())
     return 0
