@@ -42,7 +42,7 @@ DIFFERENCES = {
             "uses a closed form in exp(-|x|).",
     "tanhshrink": "x - tanh(x) cancels near 0 in PyTorch; fastact uses a series there.",
     "logsigmoid": "tiny last-bit differences in the tail.",
-    "silu": "PyTorch's float32 x * sigmoid(x) rounds twice; fastact computes in double.",
+    "silu": "PyTorch flushes the float32 tail (x < -88) to 0 or rounds it twice; fastact scales exp(x) there.",
     "softplus": "different rounding of log1p(exp(x)) near the threshold.",
     "sigmoid": "PyTorch returns 0 where the result is subnormal (e.g. float32 x < -87); fastact keeps it.",
     "hardsigmoid": "PyTorch's float64 backward multiplies by a float32 1/6 (3e-8 relative error).",
