@@ -300,3 +300,12 @@ def show_config() -> None:
 __all__ = ["available", "get", "Activation", "get_include", "get_library", "show_config", "use_backend",
            "set_num_threads", "BackendUnavailable", "crelu", "crelu_backward", "__version__"] + [
     n for a in ACTIVATIONS for n in (a.name, a.name + "_backward")]
+
+
+def __getattr__(name: str):
+    """``fastact.nn`` and ``fastact.torch`` load on first use (import fastact stays light)."""
+    if name in ("nn", "torch"):
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
