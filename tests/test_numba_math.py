@@ -199,10 +199,10 @@ def test_f32_within_bound_of_f64(name):
 
 def _ulp_error(got, x, ref):
     """max |got - ref(x)| in ULPs of the correctly rounded double result (subnormal ULPs below 2^-1022)."""
-    mpmath.mp.prec = 120
     worst = 0.0
     for g, v in zip(got.tolist(), x.tolist(), strict=True):
-        r = ref(mpmath.mpf(v))
+        with mpmath.workprec(120):  # local: other tests rely on reference.py's global precision
+            r = ref(mpmath.mpf(v))
         rf = float(r)
         if rf == 0.0 or math.isinf(rf):
             err = 0.0 if g == rf else math.inf
@@ -296,10 +296,10 @@ def _erf_points(name, seed, n=20_000):
 def _ulp_errors(got, x, ref):
     """|got - ref(x)| in ULPs of the correctly rounded double result; subnormal ULPs below
     2^-1022 (a result that rounds to 0 may be off by one subnormal ULP too)."""
-    mpmath.mp.prec = 80
     err = np.empty(x.size)
     for i, (g, v) in enumerate(zip(got.tolist(), x.tolist(), strict=True)):
-        r = ref(mpmath.mpf(v))
+        with mpmath.workprec(80):  # local, as in _ulp_error
+            r = ref(mpmath.mpf(v))
         rf = float(r)
         ulp = max(math.ldexp(1.0, math.frexp(rf)[1] - 53), 5e-324) if rf != 0.0 else 5e-324
         err[i] = float(abs(mpmath.mpf(g) - r) / ulp)

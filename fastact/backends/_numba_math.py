@@ -111,6 +111,20 @@ def _u2d(typingctx, u):
     return types.float64(types.uint64), codegen
 
 
+@intrinsic
+def _fma(typingctx, a, b, c):
+    """fa_i_fma: a*b + c rounded once (llvm.fma.f64)."""
+    if not (a == b == c == types.float64):
+        return None
+
+    def codegen(context, builder, sig, args):
+        f64 = ir.DoubleType()
+        fn = builder.module.declare_intrinsic("llvm.fma", [f64], ir.FunctionType(f64, [f64, f64, f64]))
+        return builder.call(fn, args)
+
+    return types.float64(types.float64, types.float64, types.float64), codegen
+
+
 @njit(**_NOFAST)
 def _round(v):
     """fa_i_round: round to nearest (ties to even) for |v| < 2^51."""
@@ -127,16 +141,16 @@ def _pow2i(k):
 def _expm1_tail(r):
     """fa_i_expm1_tail: expm1(r) - r for |r| <= ~0.3472."""
     h = _E10
-    h = h * r + _E9
-    h = h * r + _E8
-    h = h * r + _E7
-    h = h * r + _E6
-    h = h * r + _E5
-    h = h * r + _E4
-    h = h * r + _E3
-    h = h * r + _E2
-    h = h * r + _E1
-    h = h * r + _E0
+    h = _fma(h, r, _E9)
+    h = _fma(h, r, _E8)
+    h = _fma(h, r, _E7)
+    h = _fma(h, r, _E6)
+    h = _fma(h, r, _E5)
+    h = _fma(h, r, _E4)
+    h = _fma(h, r, _E3)
+    h = _fma(h, r, _E2)
+    h = _fma(h, r, _E1)
+    h = _fma(h, r, _E0)
     return (r * r) * h
 
 
@@ -145,12 +159,12 @@ def _log_tail(s, hfsq):
     """fa_i_log_tail: log(1+f) - f + f*f/2 from s = f/(2+f) and hfsq = f*f/2."""
     z = s * s
     R = _L7
-    R = R * z + _L6
-    R = R * z + _L5
-    R = R * z + _L4
-    R = R * z + _L3
-    R = R * z + _L2
-    R = R * z + _L1
+    R = _fma(R, z, _L6)
+    R = _fma(R, z, _L5)
+    R = _fma(R, z, _L4)
+    R = _fma(R, z, _L3)
+    R = _fma(R, z, _L2)
+    R = _fma(R, z, _L1)
     R = R * z
     return s * (hfsq + R)
 
@@ -191,14 +205,13 @@ def _expm1_dd(x):
 def exp_f64(x):
     """e^x, bit-identical to fa_exp_f64 (fa_math.h)."""
     x = np.float64(x)
-    xc = 710.0 if x > 710.0 else x  # NaN passes through
-    xc = -746.0 if xc < -746.0 else xc
-    n = _round(xc * _INV_LN2)
-    r = (xc - n * _LN2_HI) - n * _LN2_LO
+    n = _round(x * _INV_LN2)
+    r = _fma(n, -_LN2_LO, _fma(n, -_LN2_HI, x))
     p = 1.0 + (r + _expm1_tail(r))
     n1 = _round(n * 0.5)
-    n2 = n - n1
-    return (p * _pow2i(n1)) * _pow2i(n2)
+    y = (p * _pow2i(n1)) * _pow2i(n - n1)
+    y = _INF if x > 710.0 else y  # NaN passes through
+    return 0.0 if x < -746.0 else y
 
 
 @njit(**_NOFAST)

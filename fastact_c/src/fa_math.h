@@ -67,6 +67,11 @@ FA_INLINE double fa_i_u2d(uint64_t u)
 FA_INLINE double fa_i_inf(void) { return fa_i_u2d(UINT64_C(0x7ff0000000000000)); }
 FA_INLINE double fa_i_nan(void) { return fa_i_u2d(UINT64_C(0x7ff8000000000000)); }
 
+/* a*b + c rounded once: one vfmadd in the x86-64-v3/v4 clones, a correctly
+ * rounded libm call in the baseline clone, llvm.fma in the Numba port: the
+ * same bits everywhere. */
+FA_INLINE double fa_i_fma(double a, double b, double c) { return __builtin_fma(a, b, c); }
+
 /* Round to nearest integer (ties to even) for |v| < 2^51. */
 FA_INLINE double fa_i_round(double v)
 {
@@ -88,20 +93,20 @@ FA_INLINE double fa_i_pow2i(double k)
 /* expm1(r) - r for |r| <= ~0.3472 (a bit more than ln2/2): r^2 * h(r),
  * h = near-minimax (Chebyshev) degree-10 fit of (expm1(r) - r) / r^2, so
  * expm1(r) = r + expm1_tail(r) is a degree-12 polynomial with approximation
- * error < 2^-60 relative to expm1(r). */
+ * error < 2^-60 relative to expm1(r); Horner with FMAs. */
 FA_INLINE double fa_i_expm1_tail(double r)
 {
     double h = 0x1.1f7385560be05p-29;
-    h = h * r + 0x1.af4ecd2129492p-26;
-    h = h * r + 0x1.27e4db25ce3adp-22;
-    h = h * r + 0x1.71de01c3fc936p-19;
-    h = h * r + 0x1.a01a01a6ec522p-16;
-    h = h * r + 0x1.a01a01ac0a9eep-13;
-    h = h * r + 0x1.6c16c16c162b0p-10;
-    h = h * r + 0x1.111111111009cp-7;
-    h = h * r + 0x1.5555555555556p-5;
-    h = h * r + 0x1.5555555555557p-3;
-    h = h * r + 0.5;
+    h = fa_i_fma(h, r, 0x1.af4ecd2129492p-26);
+    h = fa_i_fma(h, r, 0x1.27e4db25ce3adp-22);
+    h = fa_i_fma(h, r, 0x1.71de01c3fc936p-19);
+    h = fa_i_fma(h, r, 0x1.a01a01a6ec522p-16);
+    h = fa_i_fma(h, r, 0x1.a01a01ac0a9eep-13);
+    h = fa_i_fma(h, r, 0x1.6c16c16c162b0p-10);
+    h = fa_i_fma(h, r, 0x1.111111111009cp-7);
+    h = fa_i_fma(h, r, 0x1.5555555555556p-5);
+    h = fa_i_fma(h, r, 0x1.5555555555557p-3);
+    h = fa_i_fma(h, r, 0.5);
     return (r * r) * h;
 }
 
@@ -112,12 +117,12 @@ FA_INLINE double fa_i_log_tail(double s, double hfsq)
 {
     const double z = s * s;
     double R = 0x1.2f112df3e5244p-3;
-    R = R * z + 0x1.39a09d078c69fp-3;
-    R = R * z + 0x1.7466496cb03dep-3;
-    R = R * z + 0x1.c71c51d8e78afp-3;
-    R = R * z + 0x1.2492494229359p-2;
-    R = R * z + 0x1.999999997fa04p-2;
-    R = R * z + 0x1.5555555555593p-1;
+    R = fa_i_fma(R, z, 0x1.39a09d078c69fp-3);
+    R = fa_i_fma(R, z, 0x1.7466496cb03dep-3);
+    R = fa_i_fma(R, z, 0x1.c71c51d8e78afp-3);
+    R = fa_i_fma(R, z, 0x1.2492494229359p-2);
+    R = fa_i_fma(R, z, 0x1.999999997fa04p-2);
+    R = fa_i_fma(R, z, 0x1.5555555555593p-1);
     R = R * z;
     return s * (hfsq + R);
 }
@@ -140,9 +145,8 @@ FA_INLINE double fa_i_log_split(double u, double *k)
 /* ------------------------------------------------------------------------ */
 
 /* fa_exp_f64: e^x.
- * Method: x is clamped to [-746, 710] (outside, the result is 0 or inf
- * anyway), n = round(x/ln2), r = x - n*ln2 with a two-part ln2
- * (|r| <= ln2/2), e^r = 1 + (r + expm1_tail(r)) (degree 12), the result is
+ * Method: n = round(x/ln2), r = x - n*ln2 with a two-part ln2 and FMAs
+ * (|r| <= ln2/2), x outside [-746, 710] selects 0 or inf, e^r = 1 + (r + expm1_tail(r)) (degree 12), the result is
  * (e^r * 2^n1) * 2^n2 with n1 + n2 = n, so that 2^n1, 2^n2 are normal for
  * every n in [-1076, 1024]; the last multiply rounds once into the
  * subnormal range and overflows to inf when x > ~709.78.
@@ -152,14 +156,14 @@ FA_INLINE double fa_i_log_split(double u, double *k)
  * underflow -> subnormal / 0 for x < ~-745.13. */
 FA_INLINE double fa_exp_f64(double x)
 {
-    double xc = x > 710.0 ? 710.0 : x;      /* NaN passes through */
-    xc = xc < -746.0 ? -746.0 : xc;
-    const double n = fa_i_round(xc * FA_I_INV_LN2);
-    const double r = (xc - n * FA_I_LN2_HI) - n * FA_I_LN2_LO;
+    /* no clamp of x (see fa_exp_f32): out-of-range lanes are selected */
+    const double n = fa_i_round(x * FA_I_INV_LN2);
+    const double r = fa_i_fma(n, -FA_I_LN2_LO, fa_i_fma(n, -FA_I_LN2_HI, x));
     const double p = 1.0 + (r + fa_i_expm1_tail(r));
     const double n1 = fa_i_round(n * 0.5);
-    const double n2 = n - n1;
-    return (p * fa_i_pow2i(n1)) * fa_i_pow2i(n2);
+    double y = (p * fa_i_pow2i(n1)) * fa_i_pow2i(n - n1);
+    y = x > 710.0 ? fa_i_inf() : y;         /* NaN passes through */
+    return x < -746.0 ? 0.0 : y;
 }
 
 /* ------------------------------------------------------------------------ */
