@@ -1018,7 +1018,7 @@ def squareplus_bwd_f32(dy, x, prm):
     b = prm[0]
     a = abs(x)
     q = (a if (a > K58_f32) else T_f32(math.sqrt(((x * x) + b))))
-    return (dy * ((K1_f32 if (a > K58_f32) else ((K1_f32 + (x / q)) / K6_f32)) if (x >= K0_f32) else (b / ((K6_f32 * q) * (q - x)))))
+    return (dy * ((K1_f32 if (a > K58_f32) else ((K1_f32 + (x / q)) / K6_f32)) if (x >= K0_f32) else (((K59_f32 * b) / q) / (q - x))))
 
 
 @jit
@@ -1034,7 +1034,7 @@ def squareplus_bwd_f64(dy, x, prm):
     b = prm[0]
     a = abs(x)
     q = (a if (a > K60_f64) else T_f64(math.sqrt(((x * x) + b))))
-    return (dy * ((K3_f64 if (a > K60_f64) else ((K3_f64 + (x / q)) / K8_f64)) if (x >= K2_f64) else (b / ((K8_f64 * q) * (q - x)))))
+    return (dy * ((K3_f64 if (a > K60_f64) else ((K3_f64 + (x / q)) / K8_f64)) if (x >= K2_f64) else (((K61_f64 * b) / q) / (q - x))))
 
 
 # ---- sparse_plus: f(x) = 0 if x <= -1, (x + 1)^2 / 4 if -1 < x < 1, else x

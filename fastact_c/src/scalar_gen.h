@@ -984,7 +984,7 @@ FA_INLINE float fa__squareplus_bwd_f32(float dy, float x, const float *prm) {
     (void)dy; (void)x; (void)b; (void)prm;
     const float a = fabsf(x);
     const float q = ((a > 1e18f) ? a : sqrtf(((x * x) + b)));
-    return (dy * ((x >= 0.0f) ? ((a > 1e18f) ? 1.0f : ((1.0f + (x / q)) / 2.0f)) : (b / ((2.0f * q) * (q - x)))));
+    return (dy * ((x >= 0.0f) ? ((a > 1e18f) ? 1.0f : ((1.0f + (x / q)) / 2.0f)) : (((0.5f * b) / q) / (q - x))));
 }
 FA_INLINE double fa__squareplus_fwd_f64(double x, const double *prm) {
     const double b = prm[0];
@@ -998,7 +998,7 @@ FA_INLINE double fa__squareplus_bwd_f64(double dy, double x, const double *prm) 
     (void)dy; (void)x; (void)b; (void)prm;
     const double a = fabs(x);
     const double q = ((a > 1e18) ? a : sqrt(((x * x) + b)));
-    return (dy * ((x >= 0.0) ? ((a > 1e18) ? 1.0 : ((1.0 + (x / q)) / 2.0)) : (b / ((2.0 * q) * (q - x)))));
+    return (dy * ((x >= 0.0) ? ((a > 1e18) ? 1.0 : ((1.0 + (x / q)) / 2.0)) : (((0.5 * b) / q) / (q - x))));
 }
 FA_INLINE int fa__squareplus_params_ok(const double *p) {
     (void)p;
