@@ -15,10 +15,11 @@ from __future__ import annotations
 import inspect
 from pathlib import Path
 
-from . import _api
+from . import _api, _dispatch
 from ._composite import crelu, crelu_backward
 from ._dispatch import BackendUnavailable, set_num_threads, use_backend
 from ._registry import ACTIVATIONS, BY_NAME
+from ._registry import ID as _ID
 from ._registry import Activation as Spec
 
 __version__ = "0.1.0"
@@ -181,12 +182,32 @@ def _make(spec: Spec):
                                  split(b), a.get("axis", -1), a.get("stream"))
 
     fwd, bwd = _lazy_arrays(spec, fwd, sig_f, False), _lazy_arrays(spec, bwd, sig_b, True)
+    if spec.kind in ("eltwise", "rowwise"):
+        fwd, bwd = _compiled(spec, fwd, sig_f, False), _compiled(spec, bwd, sig_b, True)
     for f, sig, name, back in ((fwd, sig_f, spec.name, False), (bwd, sig_b, spec.name + "_backward", True)):
         f.__name__ = f.__qualname__ = name
         f.__module__ = __name__
         f.__signature__ = sig
         f.__doc__ = _doc(spec, back)
     return fwd, bwd
+
+
+def _compiled(spec: Spec, general, sig: inspect.Signature, backward: bool):
+    """general behind the native backend's compiled fast path for the common call (NumPy
+    float32/float64 arrays below the numba threshold, float parameters); every other call goes to
+    general unchanged. general itself where the native backend cannot be loaded."""
+    try:
+        native = _dispatch.load("native")
+    except BackendUnavailable:
+        return general
+    defaults = tuple(spec.defaults.values())
+    try:
+        _api._check_from_y(spec, defaults, spec.name)
+        from_y = True
+    except ValueError:
+        from_y = False
+    return native.Function(general, _ID[spec.name], backward, spec.kind == "rowwise", sig, spec.param_names,
+                           defaults, from_y)
 
 
 for _spec in ACTIVATIONS:
