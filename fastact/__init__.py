@@ -192,10 +192,11 @@ def _make(spec: Spec):
     return fwd, bwd
 
 
-def _compiled(spec: Spec, general, sig: inspect.Signature, backward: bool):
+def _compiled(spec: Spec, general, sig: inspect.Signature, backward: bool, variant: tuple = ()):
     """general behind the native backend's compiled fast path for the common call (NumPy
     float32/float64 arrays below the numba threshold, float parameters); every other call goes to
-    general unchanged. general itself where the native backend cannot be loaded."""
+    general unchanged. general itself where the native backend cannot be loaded. variant: (keyword,
+    value) when general is a variant selector and value selects spec."""
     try:
         native = _dispatch.load("native")
     except BackendUnavailable:
@@ -207,7 +208,7 @@ def _compiled(spec: Spec, general, sig: inspect.Signature, backward: bool):
     except ValueError:
         from_y = False
     return native.Function(general, _ID[spec.name], backward, spec.kind == "rowwise", sig, spec.param_names,
-                           defaults, from_y)
+                           defaults, from_y, variant)
 
 
 for _spec in ACTIVATIONS:
@@ -240,6 +241,10 @@ def _add_variants() -> None:
                 p.kind == p.KEYWORD_ONLY for p in params) else len(params)
             params.insert(at, inspect.Parameter(key, inspect.Parameter.KEYWORD_ONLY, default=default))
             f.__signature__ = sig.replace(parameters=params)
+            if BY_NAME[base].kind in ("eltwise", "rowwise"):  # the default variant compiled, as plain is
+                f = _compiled(BY_NAME[base], f, f.__signature__, suffix == "_backward", (key, default))
+                f.__signature__ = sig.replace(parameters=params)
+                f.__module__ = __name__
             f.__name__ = f.__qualname__ = base + suffix
             f.__doc__ = (plain.__doc__ or "") + (
                 f"\n    {key} : str, default {default!r}\n        " + ", ".join(

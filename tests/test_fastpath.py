@@ -4,6 +4,8 @@ fastact.<name> of the eltwise and rowwise activations finish the common call in 
 and pass every other call to ``.general``, the Python implementation. Both must give the same
 results and the same errors, for every call."""
 
+import contextlib
+import functools
 import inspect
 import logging
 import pickle
@@ -28,10 +30,32 @@ def _x(dtype=np.float32, shape=(3, 8)):
     return np.linspace(-4, 4, int(np.prod(shape)), dtype=dtype).reshape(shape)
 
 
-def _function(name):
-    """The public function, or the one behind a variant keyword (gelu(x, approximate=...))."""
-    f = getattr(fastact, name)
-    return f if isinstance(f, native.Function) else f.__kwdefaults__["_funcs"]["none"]
+@contextlib.contextmanager
+def _general_only():
+    """Every call through the general Python path."""
+    prev = native.set_fastpath(False)
+    try:
+        yield
+    finally:
+        native.set_fastpath(prev)
+
+
+def _both(f, build):
+    """f's outcome for build()'s arguments with the fast path, then through the general path only."""
+    outcomes = []
+    for general in (False, True):
+        args, kwargs = build()
+        before = [np.array(v, copy=True) for v in kwargs.values() if isinstance(v, np.ndarray)]
+        calls = native.fastpath_calls()
+        with _general_only() if general else contextlib.nullcontext():
+            o = _outcome(f, args, kwargs)
+        assert not general or native.fastpath_calls() == calls
+        if o[0] == "error":  # nothing written
+            after = [v for v in kwargs.values() if isinstance(v, np.ndarray)]
+            for u, v in zip(before, after, strict=True):
+                np.testing.assert_array_equal(u, v)
+        outcomes.append(o)
+    return outcomes
 
 
 def _read_only(a):
@@ -154,29 +178,27 @@ def _same(a, b, label):
 @pytest.mark.parametrize("name", FAST)
 @pytest.mark.parametrize("backward", [False, True])
 def test_fast_and_general_agree(name, backward):
-    f = _function(name + ("_backward" if backward else ""))
+    f = getattr(fastact, name + ("_backward" if backward else ""))
     assert isinstance(f, native.Function)
+    calls = native.fastpath_calls()
     for label, build in _cases(name):
-        outcomes = []
-        for g in (f, f.general):
-            args, kwargs = build() if build else _special(label)
-            if backward:  # dy first, then the forward's arguments (x as the second)
-                x = args[0] if args else kwargs.get("x", np.ones(3))
-                dt = np.float32 if np.asarray(x).dtype == np.float32 else np.float64
-                args = (np.cos(np.asarray(x, np.float64)).astype(dt), *args)
-            before = [np.array(v, copy=True) for v in kwargs.values() if isinstance(v, np.ndarray)]
-            o = _outcome(g, args, kwargs)
-            if o[0] == "error":  # nothing written
-                after = [v for v in kwargs.values() if isinstance(v, np.ndarray)]
-                for u, v in zip(before, after, strict=True):
-                    np.testing.assert_array_equal(u, v, err_msg=label)
-            outcomes.append(o)
-        _same(*outcomes, f"{f.__name__} {label}")
+        build = build or functools.partial(_special, label)
+        if backward:  # dy first, then the forward's arguments (x as the second)
+            build = functools.partial(_with_dy, build)
+        _same(*_both(f, build), f"{f.__name__} {label}")
+    assert native.fastpath_calls() - calls >= 10  # the plain cases took the fast path
+
+
+def _with_dy(build):
+    args, kwargs = build()
+    x = args[0] if args else kwargs.get("x", np.ones(3))
+    dt = np.float32 if np.asarray(x).dtype == np.float32 else np.float64
+    return (np.cos(np.asarray(x, np.float64)).astype(dt), *args), kwargs
 
 
 @pytest.mark.parametrize("name", [a.name for a in ACTIVATIONS if a.has_backward_y])
 def test_backward_from_y_agrees(name):
-    f = _function(name + "_backward")
+    f = getattr(fastact, name + "_backward")
     spec = BY_NAME[name]
     x = _x(np.float64)
     y = getattr(fastact, name)(x)
@@ -184,38 +206,33 @@ def test_backward_from_y_agrees(name):
     if spec.params:
         kws += [{spec.params[0].name: 0.0}, {spec.params[0].name: GOOD.get(name, 1.0)}]
     for kw in kws:
-        results = []
-        for g in (f, f.general):
-            dy = np.cos(x)
-            k = {n: (v.copy() if isinstance(v, np.ndarray) else v) for n, v in kw.items()}
-            try:
-                results.append(("ok", g(dy, y=y.copy(), **k)))
-            except Exception as e:  # noqa: BLE001
-                results.append(("error", type(e), str(e)))
-        assert results[0][0] == results[1][0], (name, kw, results)
-        if results[0][0] == "ok":
-            np.testing.assert_array_equal(results[0][1], results[1][1])
-        else:
-            assert results[0] == results[1]
+        def build(kw=kw):
+            return (np.cos(x),), {"y": y.copy()} | {n: (v.copy() if isinstance(v, np.ndarray) else v)
+                                                   for n, v in kw.items()}
+        _same(*_both(f, build), f"{name} {kw}")
+
+
+def test_variants_agree():
+    x = _x()
+    for kw in [{}, {"approximate": "none"}, {"approximate": "tanh"}, {"approximate": "bogus"}, {"approximate": 1},
+               {"out": np.empty_like(x)}, {"approximate": "none", "backend": "native"}]:
+        for f in (fastact.gelu, fastact.gelu_backward):
+            def build(f=f, kw=kw):
+                args = (x.copy(),) if f is fastact.gelu else (np.cos(x), x.copy())
+                return args, {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in kw.items()}
+            _same(*_both(f, build), f"{f.__name__} {kw}")
 
 
 def test_backward_mixed_and_mismatched():
     x32, x64 = _x(), _x(np.float64)
     for f in (fastact.sigmoid_backward, fastact.softmax_backward):
-        for args in [(x32, x64), (x64, x32), (x32, _x(shape=(4, 6))), (x32[:, ::2], x32[:, 1::2]),
-                     (x32, x32)]:
-            a = f(*[v.copy() for v in args]) if args[0].shape == args[1].shape else None
-            try:
-                b = f.general(*[v.copy() for v in args])
-            except ValueError as e:
-                with pytest.raises(ValueError, match="shape"):
-                    f(*args)
-                assert "shape" in str(e)
-                continue
-            assert a.dtype == b.dtype
-            np.testing.assert_array_equal(a, b)
-        dy, x = np.cos(x32), x32.copy()
-        np.testing.assert_array_equal(f(dy.copy(), x, out=x), f.general(dy, x32.copy()))  # in place into x
+        for args in [(x32, x64), (x64, x32), (x32, _x(shape=(4, 6))), (x32[:, ::2], x32[:, 1::2]), (x32, x32)]:
+            _same(*_both(f, lambda args=args: (tuple(a.copy() for a in args), {})), f"{f.__name__} {args}")
+        for target in (0, 1):
+            def build(target=target):
+                dy, x = np.cos(x32), x32.copy()
+                return (dy, x), {"out": (dy, x)[target]}
+            _same(*_both(f, build), f"{f.__name__} in place {target}")
 
 
 # ---- the fast path is taken for the common call --------------------------------------------------
@@ -242,7 +259,9 @@ def test_common_calls_take_the_fast_path(automatic):
                  lambda: fastact.leaky_relu(x, negative_slope=0.1, out=y), lambda: fastact.leaky_relu(x, 0.1),
                  lambda: fastact.softmax(x2, out=y2), lambda: fastact.log_softmax(x2, axis=0),
                  lambda: fastact.softmax_backward(x2, x2, out=y2), lambda: fastact.elu(x, backend="native"),
-                 lambda: fastact.get("elu", alpha=0.5)(x), lambda: fastact.gelu(x)]:
+                 lambda: fastact.get("elu", alpha=0.5)(x), lambda: fastact.gelu(x),
+                 lambda: fastact.gelu_backward(x, x, approximate="none"),
+                 lambda: fastact.gelu(x, approximate="tanh")]:  # through the selector, then gelu_tanh's
         assert _taken(call) == 1
     # the general path: conversions, other backends, errors
     for call in [lambda: fastact.sigmoid(list(x[:5])), lambda: fastact.sigmoid(x.astype(np.float16)),

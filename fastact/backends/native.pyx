@@ -397,7 +397,7 @@ cdef extern from *:
     Py_ssize_t PyBytes_GET_SIZE(PyObject *)
     Py_ssize_t PyTuple_GET_SIZE(PyObject *)
     PyObject *PyTuple_GET_ITEM(PyObject *, Py_ssize_t)
-    PyObject *PyDict_GetItem(PyObject *, PyObject *)
+    PyObject *PyDict_GetItemWithError(PyObject *, PyObject *)
     int PyUnicode_Compare(PyObject *, PyObject *) except? -1
     bint PyArray_CheckExact(PyObject *)
     object PyArray_NewLikeArray(cnp.ndarray, cnp.NPY_ORDER, PyObject *, int)
@@ -414,7 +414,8 @@ cdef enum:
     S_BACKEND = 5
     S_STREAM = 6
     S_PARAM = 7  # S_PARAM + k: the k-th activation parameter
-    NSLOT = 11
+    S_VARIANT = 11  # the variant keyword, e.g. gelu's approximate=
+    NSLOT = 12
 
 cdef dict _SLOTS = {"x": S_X, "dy": S_DY, "axis": S_AXIS, "out": S_OUT, "y": S_Y, "backend": S_BACKEND,
                     "stream": S_STREAM}
@@ -433,6 +434,7 @@ cdef object _K_THRESHOLD = b"FASTACT_NUMBA_THRESHOLD"
 cdef object _NATIVE = "native"
 cdef object _dispatch = None
 cdef unsigned long long _fast_calls = 0
+cdef bint _enabled = True
 
 
 def _dispatch_changed():
@@ -465,13 +467,24 @@ def fastpath_calls():
     return _fast_calls
 
 
+def set_fastpath(bint enabled):
+    """Turn the compiled fast path on or off (off: every call takes the general path, for tests
+    that compare the two); returns the previous setting."""
+    global _enabled
+    prev, _enabled = _enabled, enabled
+    return prev
+
+
 cdef bint _quiet() except -1:
     """True when fastact._dispatch.select would not log (its DEBUG line)."""
     cdef PyObject *v
     if _log_cache is not None:
-        v = PyDict_GetItem(<PyObject *>_log_cache, <PyObject *>_DEBUG)
+        v = PyDict_GetItemWithError(<PyObject *>_log_cache, <PyObject *>_DEBUG)
         if v != NULL:
             return v == Py_False
+        if PyErr_Occurred():
+            PyErr_Clear()
+            return False
     return not _log.isEnabledFor(_DEBUG)
 
 
@@ -485,10 +498,16 @@ cdef bint _native_chosen(bint forced_native, Py_ssize_t size) except -1:
         return True
     if _n_forced:  # a use_backend() block somewhere: the thread-local choice decides
         return False
-    v = PyDict_GetItem(<PyObject *>_environ, <PyObject *>_K_BACKEND)
+    v = PyDict_GetItemWithError(<PyObject *>_environ, <PyObject *>_K_BACKEND)
+    if v == NULL and PyErr_Occurred():
+        PyErr_Clear()
+        return False
     if v != NULL and PyBytes_GET_SIZE(v) > 0:
         return <object>v == b"native"
-    v = PyDict_GetItem(<PyObject *>_environ, <PyObject *>_K_THRESHOLD)
+    v = PyDict_GetItemWithError(<PyObject *>_environ, <PyObject *>_K_THRESHOLD)
+    if v == NULL and PyErr_Occurred():
+        PyErr_Clear()
+        return False
     if v != NULL and PyBytes_GET_SIZE(v) > 0:
         if v != <PyObject *>_threshold_env:
             try:
@@ -567,15 +586,18 @@ cdef class Function:
     cdef int pos_slot[NSLOT]
     cdef int kw_slot[NSLOT]
     cdef tuple kw_names
+    cdef object variant  # the variant keyword's default value: this function's own
     cdef fa_params defaults
     cdef dict __dict__
     cdef object __weakref__
 
     def __init__(self, general, int act, bint backward, bint rowwise, signature, tuple param_names,
-                 tuple defaults, bint from_y_ok):
+                 tuple defaults, bint from_y_ok, tuple variant=()):
         """general: the Python function; signature: its inspect.Signature, whose parameter names
         (x, dy, axis, out, y, backend, stream and param_names) say where each argument goes;
-        defaults: of param_names; from_y_ok: backward from y= is exact with the defaults."""
+        defaults: of param_names; from_y_ok: backward from y= is exact with the defaults;
+        variant: (keyword, value) when general selects another activation by keyword (e.g.
+        gelu's approximate=) and value selects this one (other values go to general)."""
         import sys
         _setup()
         if len(param_names) > FA_MAX_PARAMS or len(defaults) != len(param_names):
@@ -583,6 +605,9 @@ cdef class Function:
         self.general, self.act, self.backward, self.rowwise = general, act, backward, rowwise
         self.nparams, self.from_y_ok = len(param_names), from_y_ok
         slots = dict(_SLOTS, **{n: S_PARAM + k for k, n in enumerate(param_names)})
+        if variant:
+            slots[variant[0]] = S_VARIANT
+            self.variant = variant[1]
         names = []
         self.npos = self.nkw = 0
         for prm in signature.parameters.values():
@@ -648,7 +673,7 @@ cdef object _fast(Function f, PyObject **args, Py_ssize_t nargs, PyObject *kwnam
     cdef cnp.npy_intp *strd[3]
     cdef cnp.npy_intp shape[MAXDIM]
     cdef cnp.npy_intp perm[3][MAXDIM]
-    if nargs > f.npos:
+    if nargs > f.npos or not _enabled:
         return None
     for k in range(NSLOT):
         slot[k] = NULL
@@ -664,6 +689,9 @@ cdef object _fast(Function f, PyObject **args, Py_ssize_t nargs, PyObject *kwnam
     # backend=, stream=
     v = slot[S_STREAM]
     if v != NULL and v != Py_None:
+        return None
+    v = slot[S_VARIANT]
+    if v != NULL and not (PyUnicode_CheckExact(v) and PyUnicode_Compare(v, <PyObject *>f.variant) == 0):
         return None
     v = slot[S_BACKEND]
     if v != NULL and v != Py_None:
