@@ -5,7 +5,8 @@ Arguments arrive validated by ``fastact._api`` (same shape, one float dtype,
 aligned, outputs writeable and not partially overlapping the inputs). This
 module only walks N-d strided arrays: it collapses the dimensions that can be
 merged, hands the innermost run (or, row-wise, the rows) to one C call, and
-loops over the rest.
+loops over the rest. ``Function`` (at the end) is the compiled fast path of the
+public functions: it checks the common call itself and runs it the same way.
 """
 
 cimport numpy as cnp
@@ -621,6 +622,8 @@ cdef class Function:
             names.append(sys.intern(prm.name))
         self.kw_names = tuple(names)
         _fill_params(defaults, &self.defaults)
+
+    def __cinit__(self, *args, **kwargs):
         self.vectorcall = <fa__vectorcallfunc>_vectorcall
 
     def __call__(self, *args, **kwargs):  # replaced by the vectorcall slot (fa__enable_vectorcall)
