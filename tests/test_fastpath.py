@@ -111,6 +111,7 @@ def _cases(name):
             ("param int", lambda: ((_x(),), {p0: int(GOOD.get(name, 1.0))})),
             ("param bool", lambda: ((_x(),), {p0: True})),
             ("param np.float32", lambda: ((_x(),), {p0: np.float32(GOOD.get(name, 1.0))})),
+            ("param np.float64", lambda: ((_x(),), {p0: np.float64(GOOD.get(name, 1.0))})),
             ("param nan", lambda: ((_x(),), {p0: float("nan")})),
             ("param str", lambda: ((_x(),), {p0: "1"})),
             ("param huge int", lambda: ((_x(),), {p0: 10**400})),
@@ -259,6 +260,7 @@ def test_common_calls_take_the_fast_path(automatic):
                  lambda: fastact.leaky_relu(x, negative_slope=0.1, out=y), lambda: fastact.leaky_relu(x, 0.1),
                  lambda: fastact.softmax(x2, out=y2), lambda: fastact.log_softmax(x2, axis=0),
                  lambda: fastact.softmax_backward(x2, x2, out=y2), lambda: fastact.elu(x, backend="native"),
+                 lambda: fastact.leaky_relu(x, negative_slope=np.float64(0.1)),
                  lambda: fastact.get("elu", alpha=0.5)(x), lambda: fastact.gelu(x),
                  lambda: fastact.gelu_backward(x, x, approximate="none"),
                  lambda: fastact.gelu(x, approximate="tanh")]:  # through the selector, then gelu_tanh's
@@ -266,7 +268,7 @@ def test_common_calls_take_the_fast_path(automatic):
     # the general path: conversions, other backends, errors
     for call in [lambda: fastact.sigmoid(list(x[:5])), lambda: fastact.sigmoid(x.astype(np.float16)),
                  lambda: fastact.sigmoid(x, out=np.empty(1000)), lambda: fastact.sigmoid(x, backend="numba"),
-                 lambda: fastact.leaky_relu(x, negative_slope=np.float64(0.1))]:
+                 lambda: fastact.leaky_relu(x, negative_slope=np.float32(0.1))]:
         assert _taken(call) == 0
     with pytest.raises(ValueError, match="overlap"):
         fastact.relu(x[:900], out=x[100:])

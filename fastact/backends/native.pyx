@@ -385,6 +385,7 @@ cdef extern from *:
     """
     ctypedef PyObject *(*fa__vectorcallfunc)(PyObject *, PyObject **, size_t, PyObject *)
     ctypedef struct PyTypeObject
+    PyTypeObject *Py_TYPE(PyObject *)
     void fa__enable_vectorcall(PyTypeObject *, Py_ssize_t)
     Py_ssize_t PyVectorcall_NARGS(size_t)
     object PyObject_Vectorcall(PyObject *, PyObject **, size_t, PyObject *)
@@ -433,6 +434,7 @@ cdef object _DEBUG = 10
 cdef object _K_BACKEND = b"FASTACT_BACKEND"
 cdef object _K_THRESHOLD = b"FASTACT_NUMBA_THRESHOLD"
 cdef object _NATIVE = "native"
+cdef object _NP_FLOAT64 = __import__("numpy").float64
 cdef object _dispatch = None
 cdef unsigned long long _fast_calls = 0
 cdef bint _enabled = True
@@ -707,7 +709,7 @@ cdef object _fast(Function f, PyObject **args, Py_ssize_t nargs, PyObject *kwnam
         v = slot[S_PARAM + k]
         if v == NULL:
             continue
-        if PyFloat_CheckExact(v):
+        if PyFloat_CheckExact(v) or Py_TYPE(v) == <PyTypeObject *>_NP_FLOAT64:  # float(v): its double
             p.v[k] = PyFloat_AS_DOUBLE(v)
         elif PyLong_CheckExact(v):
             p.v[k] = PyLong_AsDouble(v)
