@@ -19,7 +19,6 @@ from fastact._registry import ACTIVATIONS, BY_NAME
 native = pytest.importorskip("fastact.backends.native")
 
 FAST = [a.name for a in ACTIVATIONS if a.kind in ("eltwise", "rowwise")]
-ROWWISE = [a.name for a in ACTIVATIONS if a.kind == "rowwise"]
 # a valid non-default value for the first parameter, and one that fails the registry's checks
 GOOD = {"leaky_relu": 0.2, "elu": 0.5, "celu": 2.0, "softplus": 2.0, "hardtanh": -2.0, "threshold": 0.5,
         "hardshrink": 0.25, "softshrink": 0.25}
@@ -300,6 +299,31 @@ def test_dispatcher_state_is_respected(automatic, caplog):
     with caplog.at_level(logging.DEBUG, logger="fastact"):
         assert _taken(lambda: fastact.sigmoid(x)) == 0
     assert "1000 elements -> native backend" in caplog.text
+    assert _taken(lambda: fastact.sigmoid(x)) == 1
+
+
+def test_use_backend_in_another_thread(automatic):
+    """A use_backend block open in one thread sends every thread's calls to the general path,
+    which still chooses per thread."""
+    import threading
+
+    x = np.linspace(-3, 3, 1000, dtype=np.float32)
+    entered, done = threading.Event(), threading.Event()
+
+    def hold():
+        with fastact.use_backend("native"):
+            entered.set()
+            done.wait(30)
+
+    t = threading.Thread(target=hold)
+    t.start()
+    try:
+        assert entered.wait(30)
+        assert _taken(lambda: fastact.sigmoid(x)) == 0
+        np.testing.assert_array_equal(fastact.sigmoid(x), fastact.sigmoid(x, backend="native"))
+    finally:
+        done.set()
+        t.join()
     assert _taken(lambda: fastact.sigmoid(x)) == 1
 
 
