@@ -15,10 +15,11 @@ from __future__ import annotations
 import inspect
 from pathlib import Path
 
-from . import _api
+from . import _api, _dispatch
 from ._composite import crelu, crelu_backward
 from ._dispatch import BackendUnavailable, set_num_threads, use_backend
 from ._registry import ACTIVATIONS, BY_NAME
+from ._registry import ID as _ID
 from ._registry import Activation as Spec
 
 __version__ = "0.1.0"
@@ -181,12 +182,33 @@ def _make(spec: Spec):
                                  split(b), a.get("axis", -1), a.get("stream"))
 
     fwd, bwd = _lazy_arrays(spec, fwd, sig_f, False), _lazy_arrays(spec, bwd, sig_b, True)
+    if spec.kind in ("eltwise", "rowwise"):
+        fwd, bwd = _compiled(spec, fwd, sig_f, False), _compiled(spec, bwd, sig_b, True)
     for f, sig, name, back in ((fwd, sig_f, spec.name, False), (bwd, sig_b, spec.name + "_backward", True)):
         f.__name__ = f.__qualname__ = name
         f.__module__ = __name__
         f.__signature__ = sig
         f.__doc__ = _doc(spec, back)
     return fwd, bwd
+
+
+def _compiled(spec: Spec, general, sig: inspect.Signature, backward: bool, variant: tuple = ()):
+    """general behind the native backend's compiled fast path for the common call (NumPy
+    float32/float64 arrays below the numba threshold, float parameters); every other call goes to
+    general unchanged. general itself where the native backend cannot be loaded. variant: (keyword,
+    value) when general is a variant selector and value selects spec."""
+    try:
+        native = _dispatch.load("native")
+    except BackendUnavailable:
+        return general
+    defaults = tuple(spec.defaults.values())
+    try:
+        _api._check_from_y(spec, defaults, spec.name)
+        from_y = True
+    except ValueError:
+        from_y = False
+    return native.Function(general, _ID[spec.name], backward, spec.kind == "rowwise", sig, spec.param_names,
+                           defaults, from_y, variant)
 
 
 for _spec in ACTIVATIONS:
@@ -219,6 +241,10 @@ def _add_variants() -> None:
                 p.kind == p.KEYWORD_ONLY for p in params) else len(params)
             params.insert(at, inspect.Parameter(key, inspect.Parameter.KEYWORD_ONLY, default=default))
             f.__signature__ = sig.replace(parameters=params)
+            if BY_NAME[base].kind in ("eltwise", "rowwise"):  # the default variant compiled, as plain is
+                f = _compiled(BY_NAME[base], f, f.__signature__, suffix == "_backward", (key, default))
+                f.__signature__ = sig.replace(parameters=params)
+                f.__module__ = __name__
             f.__name__ = f.__qualname__ = base + suffix
             f.__doc__ = (plain.__doc__ or "") + (
                 f"\n    {key} : str, default {default!r}\n        " + ", ".join(

@@ -196,7 +196,7 @@ def calibrate(write: bool = True) -> str:
                "measured_on": f"{platform.machine()}, {os.cpu_count()} CPUs"}
         with open(path, "w") as fh:
             json.dump(cfg, fh, indent=2)
-        _dispatch._config.cache_clear()
+        _dispatch.reload_config()
         out += f" (written to {path})"
     return out
 

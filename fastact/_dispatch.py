@@ -35,6 +35,22 @@ _failed: dict = {}  # backend -> reason it is unavailable
 _warned: set = set()
 _lock = threading.Lock()
 _log = logging.getLogger("fastact")  # DEBUG: one line per call with the chosen backend
+# The compiled fast path of the public functions (fastact.backends.native.Function) reads this
+# state without calling in here: use_backend() blocks open in any thread (0: no thread-local choice
+# to look up), and it is told through _listeners whenever that count or the config changes.
+_forced_contexts = 0
+_listeners: list = []
+
+
+def _changed() -> None:
+    for f in _listeners:
+        f()
+
+
+def reload_config() -> None:
+    """Forget the cached config file (after `python -m fastact calibrate` wrote it)."""
+    _config.cache_clear()
+    _changed()
 
 
 class BackendUnavailable(RuntimeError):
@@ -156,12 +172,21 @@ def use_backend(name: str | None):
     """Force a backend for calls from this thread inside the block (None: automatic)."""
     if name is not None and name not in BACKENDS:
         raise ValueError(f"unknown backend {name!r}; choose from {', '.join(BACKENDS)}")
+    global _forced_contexts
     prev = getattr(_local, "backend", None)
     _local.backend = name
+    if name is not None:
+        with _lock:
+            _forced_contexts += 1
+            _changed()
     try:
         yield
     finally:
         _local.backend = prev
+        if name is not None:
+            with _lock:
+                _forced_contexts -= 1
+                _changed()
 
 
 def set_num_threads(n: int | None) -> None:

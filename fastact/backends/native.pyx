@@ -5,7 +5,8 @@ Arguments arrive validated by ``fastact._api`` (same shape, one float dtype,
 aligned, outputs writeable and not partially overlapping the inputs). This
 module only walks N-d strided arrays: it collapses the dimensions that can be
 merged, hands the innermost run (or, row-wise, the rows) to one C call, and
-loops over the rest.
+loops over the rest. ``Function`` (at the end) is the compiled fast path of the
+public functions: it checks the common call itself and runs it the same way.
 """
 
 cimport numpy as cnp
@@ -213,31 +214,38 @@ cdef int _raise(fa_status st) except -1:
     raise ValueError(f"libfastact: {fa_status_string(st).decode()} (status {st})")
 
 
+cdef int _exec(int op, bint rowwise, int act, int nop, char **ptr, cnp.npy_intp **strd, int nd,
+               cnp.npy_intp *shape, cnp.npy_intp itemsize, fa_dtype dt, const fa_params *p) except -1:
+    """Plan and run one call (operands' data and byte strides; the output last)."""
+    cdef Plan pl
+    cdef fa_status st
+    _plan(nop, nd, shape, strd, itemsize, rowwise, &pl)
+    if pl.total == 0:
+        return 0
+    if pl.total > GIL_THRESHOLD:
+        with nogil:
+            st = _run(op, rowwise, act, dt, nop, ptr, &pl, p)
+    else:
+        st = _run(op, rowwise, act, dt, nop, ptr, &pl, p)
+    if st != 0:
+        _raise(st)
+    return 0
+
+
 def _call(int op, bint rowwise, int act, tuple arrays, tuple params):
     cdef int nop = len(arrays), k
     cdef cnp.ndarray a, out = arrays[nop - 1]
     cdef char *ptr[MAXOP]
     cdef cnp.npy_intp *strd[MAXOP]
-    cdef Plan pl
     cdef fa_params p
-    cdef fa_status st
     for k in range(nop):
         a = arrays[k]
         ptr[k] = <char *>cnp.PyArray_DATA(a)
         strd[k] = cnp.PyArray_STRIDES(a)
     cdef fa_dtype dt = _dtype(out)
     _fill_params(params, &p)
-    _plan(nop, cnp.PyArray_NDIM(out), cnp.PyArray_DIMS(out), strd, cnp.PyArray_ITEMSIZE(out),
-          rowwise, &pl)
-    if pl.total == 0:
-        return
-    if pl.total > GIL_THRESHOLD:
-        with nogil:
-            st = _run(op, rowwise, act, dt, nop, ptr, &pl, &p)
-    else:
-        st = _run(op, rowwise, act, dt, nop, ptr, &pl, &p)
-    if st != 0:
-        _raise(st)
+    _exec(op, rowwise, act, nop, ptr, strd, cnp.PyArray_NDIM(out), cnp.PyArray_DIMS(out),
+          cnp.PyArray_ITEMSIZE(out), dt, &p)
 
 
 def eltwise(int op, int act, tuple arrays, tuple params):
@@ -350,3 +358,459 @@ def describe():
     """Details for fastact.show_config()."""
     return {"version": version(), "threads": 1, "simd": simd_level(),
             "detail": "C kernels via Cython, single thread, lowest call overhead"}
+
+
+# ---- the compiled fast path of the public functions ----------------------------------------------
+#
+# fastact.<name> and fastact.<name>_backward of the eltwise and rowwise activations are Function
+# objects: called through vectorcall, they finish the common call here -- float32/float64 NumPy
+# arrays that the native backend would get anyway, float parameters -- and hand every other call,
+# unchanged, to the general Python function (``Function.general``, fastact._api), which defines the
+# semantics (conversions, errors, other backends, Dask, CUDA). A call is taken here only when the
+# general function would succeed with the same native kernel call, so results are identical and
+# errors are always raised by the general path, before anything is written.
+
+from cpython.object cimport PyObject
+from cpython.exc cimport PyErr_Occurred, PyErr_Clear
+from cpython.ref cimport Py_INCREF
+
+cdef extern from *:
+    """
+    typedef PyObject *(*fa__vectorcallfunc)(PyObject *, PyObject *const *, size_t, PyObject *);
+    static void fa__enable_vectorcall(PyTypeObject *tp, Py_ssize_t offset) {
+        tp->tp_vectorcall_offset = offset;
+        tp->tp_call = PyVectorcall_Call;
+        tp->tp_flags |= Py_TPFLAGS_HAVE_VECTORCALL;
+    }
+    """
+    ctypedef PyObject *(*fa__vectorcallfunc)(PyObject *, PyObject **, size_t, PyObject *)
+    ctypedef struct PyTypeObject
+    PyTypeObject *Py_TYPE(PyObject *)
+    void fa__enable_vectorcall(PyTypeObject *, Py_ssize_t)
+    Py_ssize_t PyVectorcall_NARGS(size_t)
+    object PyObject_Vectorcall(PyObject *, PyObject **, size_t, PyObject *)
+    bint PyFloat_CheckExact(PyObject *)
+    double PyFloat_AS_DOUBLE(PyObject *)
+    bint PyLong_CheckExact(PyObject *)
+    double PyLong_AsDouble(PyObject *)
+    Py_ssize_t PyLong_AsSsize_t(PyObject *)
+    bint PyUnicode_CheckExact(PyObject *)
+    bint PyBytes_CheckExact(PyObject *)
+    Py_ssize_t PyBytes_GET_SIZE(PyObject *)
+    Py_ssize_t PyTuple_GET_SIZE(PyObject *)
+    PyObject *PyTuple_GET_ITEM(PyObject *, Py_ssize_t)
+    PyObject *PyDict_GetItemWithError(PyObject *, PyObject *)
+    int PyUnicode_Compare(PyObject *, PyObject *) except? -1
+    bint PyArray_CheckExact(PyObject *)
+    object PyArray_NewLikeArray(cnp.ndarray, cnp.NPY_ORDER, PyObject *, int)
+    PyObject *Py_None
+    PyObject *Py_False
+
+cdef enum:
+    # where an argument goes, by the parameter names of the public signatures
+    S_X = 0
+    S_DY = 1
+    S_AXIS = 2
+    S_OUT = 3
+    S_Y = 4
+    S_BACKEND = 5
+    S_STREAM = 6
+    S_PARAM = 7  # S_PARAM + k: the k-th activation parameter
+    S_VARIANT = 11  # the variant keyword, e.g. gelu's approximate=
+    NSLOT = 12
+
+cdef dict _SLOTS = {"x": S_X, "dy": S_DY, "axis": S_AXIS, "out": S_OUT, "y": S_Y, "backend": S_BACKEND,
+                    "stream": S_STREAM}
+
+# dispatcher state, kept current by fastact._dispatch (see _dispatch_changed)
+cdef Py_ssize_t _n_forced = 0      # use_backend(...) blocks open in any thread
+cdef Py_ssize_t _base_threshold = -1  # numba threshold without $FASTACT_NUMBA_THRESHOLD; -1: unknown
+cdef object _threshold_env = None  # the $FASTACT_NUMBA_THRESHOLD value _env_threshold was read from
+cdef Py_ssize_t _env_threshold = 0
+cdef object _environ = None        # os.environ's dict (bytes -> bytes), what os.environ.get reads
+cdef object _log = None            # the "fastact" logger and its isEnabledFor cache
+cdef object _log_cache = None
+cdef object _DEBUG = 10
+cdef object _K_BACKEND = b"FASTACT_BACKEND"
+cdef object _K_THRESHOLD = b"FASTACT_NUMBA_THRESHOLD"
+cdef object _NATIVE = "native"
+cdef object _NP_FLOAT64 = __import__("numpy").float64
+cdef object _dispatch = None
+cdef unsigned long long _fast_calls = 0
+cdef bint _enabled = True
+
+
+def _dispatch_changed():
+    """Called by fastact._dispatch after use_backend() enters or leaves and when the config is reloaded."""
+    global _n_forced, _base_threshold
+    _n_forced = _dispatch._forced_contexts
+    _base_threshold = -1
+
+
+cdef _setup():
+    global _dispatch, _environ, _log, _log_cache
+    if _dispatch is not None:
+        return
+    import os
+    import fastact._dispatch as d
+    _environ = getattr(os.environ, "_data", None)
+    if type(_environ) is not dict or os.name != "posix":
+        _environ = None  # no fast path: every call reads os.environ in fastact._dispatch
+    _log = d._log
+    _log_cache = getattr(_log, "_cache", None)
+    if type(_log_cache) is not dict:
+        _log_cache = None
+    _dispatch = d
+    d._listeners.append(_dispatch_changed)
+    _dispatch_changed()
+
+
+def fastpath_calls():
+    """How many calls the compiled fast path has finished (for tests and profiling)."""
+    return _fast_calls
+
+
+def set_fastpath(bint enabled):
+    """Turn the compiled fast path on or off (off: every call takes the general path, for tests
+    that compare the two); returns the previous setting."""
+    global _enabled
+    prev, _enabled = _enabled, enabled
+    return prev
+
+
+cdef bint _quiet() except -1:
+    """True when fastact._dispatch.select would not log (its DEBUG line)."""
+    cdef PyObject *v
+    if _log_cache is not None:
+        v = PyDict_GetItemWithError(<PyObject *>_log_cache, <PyObject *>_DEBUG)
+        if v != NULL:
+            return v == Py_False
+        if PyErr_Occurred():
+            PyErr_Clear()
+            return False
+    return not _log.isEnabledFor(_DEBUG)
+
+
+cdef bint _native_chosen(bint forced_native, Py_ssize_t size) except -1:
+    """True when fastact._dispatch.select would pick the native backend without an error."""
+    global _threshold_env, _env_threshold, _base_threshold
+    cdef PyObject *v
+    if _environ is None or not _quiet():
+        return False
+    if forced_native:  # backend="native" on the call
+        return True
+    if _n_forced:  # a use_backend() block somewhere: the thread-local choice decides
+        return False
+    v = PyDict_GetItemWithError(<PyObject *>_environ, <PyObject *>_K_BACKEND)
+    if v == NULL and PyErr_Occurred():
+        PyErr_Clear()
+        return False
+    if v != NULL and PyBytes_GET_SIZE(v) > 0:
+        return <object>v == b"native"
+    v = PyDict_GetItemWithError(<PyObject *>_environ, <PyObject *>_K_THRESHOLD)
+    if v == NULL and PyErr_Occurred():
+        PyErr_Clear()
+        return False
+    if v != NULL and PyBytes_GET_SIZE(v) > 0:
+        if v != <PyObject *>_threshold_env:
+            try:
+                _env_threshold = _dispatch.numba_threshold()[0]
+            except Exception:  # a bad value: the general path raises
+                return False
+            _threshold_env = <object>v
+        return size < _env_threshold
+    if _base_threshold < 0:
+        try:
+            _base_threshold = _dispatch.numba_threshold()[0]
+        except Exception:
+            return False
+    return size < _base_threshold
+
+
+cdef inline bint _plain(PyObject *a) noexcept:
+    """An exact, aligned, native-endian float32/float64 ndarray."""
+    cdef int t
+    if a == NULL or not PyArray_CheckExact(a):
+        return False
+    t = cnp.PyArray_TYPE(<cnp.ndarray>a)
+    return ((t == cnp.NPY_FLOAT32 or t == cnp.NPY_FLOAT64) and cnp.PyArray_ISNOTSWAPPED(<cnp.ndarray>a)
+            and cnp.PyArray_ISALIGNED(<cnp.ndarray>a))
+
+
+cdef inline bint _same_shape(cnp.ndarray a, cnp.ndarray b) noexcept:
+    cdef int d, nd = cnp.PyArray_NDIM(a)
+    if cnp.PyArray_NDIM(b) != nd or cnp.PyArray_TYPE(a) != cnp.PyArray_TYPE(b):
+        return False
+    for d in range(nd):
+        if cnp.PyArray_DIMS(a)[d] != cnp.PyArray_DIMS(b)[d]:
+            return False
+    return True
+
+
+cdef bint _may_overlap(cnp.ndarray out, cnp.ndarray a) noexcept:
+    """False when out is a itself (in place) or their memory extents are disjoint; same shape and dtype."""
+    cdef int d, nd = cnp.PyArray_NDIM(a)
+    cdef char *lo[2]
+    cdef char *hi[2]
+    cdef cnp.ndarray arr
+    cdef cnp.npy_intp s
+    cdef int k
+    cdef bint same = cnp.PyArray_DATA(out) == cnp.PyArray_DATA(a)
+    for d in range(nd):
+        if cnp.PyArray_STRIDES(out)[d] != cnp.PyArray_STRIDES(a)[d]:
+            same = False
+    if same:
+        return False
+    for k in range(2):
+        arr = out if k == 0 else a
+        lo[k] = hi[k] = <char *>cnp.PyArray_DATA(arr)
+        for d in range(nd):
+            if cnp.PyArray_DIMS(arr)[d] == 0:
+                return False  # empty: no memory
+            s = cnp.PyArray_STRIDES(arr)[d] * (cnp.PyArray_DIMS(arr)[d] - 1)
+            if s < 0:
+                lo[k] += s
+            else:
+                hi[k] += s
+        hi[k] += cnp.PyArray_ITEMSIZE(arr)
+    return lo[0] < hi[1] and lo[1] < hi[0]
+
+
+cdef class Function:
+    """A public fastact function; its own ``__doc__`` and ``__signature__`` describe it.
+
+    The common call runs in compiled code; any other goes to ``general``, the Python function
+    that defines the semantics (and gives the same results and errors)."""
+
+    cdef fa__vectorcallfunc vectorcall
+    cdef readonly object general
+    cdef int act, nparams, npos, nkw
+    cdef bint backward, rowwise, from_y_ok
+    cdef int pos_slot[NSLOT]
+    cdef int kw_slot[NSLOT]
+    cdef tuple kw_names
+    cdef object variant  # the variant keyword's default value: this function's own
+    cdef fa_params defaults
+    cdef dict __dict__
+    cdef object __weakref__
+
+    def __init__(self, general, int act, bint backward, bint rowwise, signature, tuple param_names,
+                 tuple defaults, bint from_y_ok, tuple variant=()):
+        """general: the Python function; signature: its inspect.Signature, whose parameter names
+        (x, dy, axis, out, y, backend, stream and param_names) say where each argument goes;
+        defaults: of param_names; from_y_ok: backward from y= is exact with the defaults;
+        variant: (keyword, value) when general selects another activation by keyword (e.g.
+        gelu's approximate=) and value selects this one (other values go to general)."""
+        import sys
+        _setup()
+        if len(param_names) > FA_MAX_PARAMS or len(defaults) != len(param_names):
+            raise ValueError("bad parameters")
+        self.general, self.act, self.backward, self.rowwise = general, act, backward, rowwise
+        self.nparams, self.from_y_ok = len(param_names), from_y_ok
+        slots = dict(_SLOTS, **{n: S_PARAM + k for k, n in enumerate(param_names)})
+        if variant:
+            slots[variant[0]] = S_VARIANT
+            self.variant = variant[1]
+        names = []
+        self.npos = self.nkw = 0
+        for prm in signature.parameters.values():
+            if prm.kind == prm.POSITIONAL_OR_KEYWORD:
+                self.pos_slot[self.npos] = slots[prm.name]
+                self.npos += 1
+            elif prm.kind != prm.KEYWORD_ONLY:
+                raise ValueError(f"unsupported parameter {prm}")
+            self.kw_slot[self.nkw] = slots[prm.name]
+            self.nkw += 1
+            names.append(sys.intern(prm.name))
+        self.kw_names = tuple(names)
+        _fill_params(defaults, &self.defaults)
+
+    def __cinit__(self, *args, **kwargs):
+        self.vectorcall = <fa__vectorcallfunc>_vectorcall
+
+    def __call__(self, *args, **kwargs):  # replaced by the vectorcall slot (fa__enable_vectorcall)
+        return self.general(*args, **kwargs)
+
+    def __get__(self, obj, objtype):
+        """Bind like a Python function when stored on a class."""
+        if obj is None:
+            return self
+        import types
+        return types.MethodType(self, obj)
+
+    def __reduce__(self):
+        return self.__qualname__  # pickled by reference, like a function
+
+    def __repr__(self):
+        return f"<function {getattr(self, '__qualname__', '?')} at {id(self):#x}>"
+
+    cdef int _kw_slot(self, PyObject *name) except -2:
+        cdef int j
+        for j in range(self.nkw):
+            if PyTuple_GET_ITEM(<PyObject *>self.kw_names, j) == name:
+                return self.kw_slot[j]
+        if not PyUnicode_CheckExact(name):
+            return -1
+        for j in range(self.nkw):
+            if PyUnicode_Compare(PyTuple_GET_ITEM(<PyObject *>self.kw_names, j), name) == 0:
+                return self.kw_slot[j]
+        return -1
+
+
+cdef object _vectorcall(Function f, PyObject **args, size_t nargsf, PyObject *kwnames):
+    r = _fast(f, args, PyVectorcall_NARGS(nargsf), kwnames)
+    if r is not None:
+        return r
+    return PyObject_Vectorcall(<PyObject *>f.general, args, nargsf, kwnames)
+
+
+cdef object _fast(Function f, PyObject **args, Py_ssize_t nargs, PyObject *kwnames):
+    """The call's result, or None where the general function must handle it."""
+    global _fast_calls
+    cdef PyObject *slot[NSLOT]
+    cdef PyObject *v
+    cdef Py_ssize_t i, nkw = 0, axis = -1
+    cdef int k, s, op, nop, nd
+    cdef bint changed = False, forced_native = False
+    cdef fa_params p
+    cdef cnp.ndarray src, dst, dy = None
+    cdef char *ptr[3]
+    cdef cnp.npy_intp *strd[3]
+    cdef cnp.npy_intp shape[MAXDIM]
+    cdef cnp.npy_intp perm[3][MAXDIM]
+    if nargs > f.npos or not _enabled:
+        return None
+    for k in range(NSLOT):
+        slot[k] = NULL
+    for i in range(nargs):
+        slot[f.pos_slot[i]] = args[i]
+    if kwnames != NULL:
+        nkw = PyTuple_GET_SIZE(kwnames)
+        for i in range(nkw):
+            s = f._kw_slot(PyTuple_GET_ITEM(kwnames, i))
+            if s < 0 or slot[s] != NULL:
+                return None
+            slot[s] = args[nargs + i]
+    # backend=, stream=
+    v = slot[S_STREAM]
+    if v != NULL and v != Py_None:
+        return None
+    v = slot[S_VARIANT]
+    if v != NULL and not (PyUnicode_CheckExact(v) and PyUnicode_Compare(v, <PyObject *>f.variant) == 0):
+        return None
+    v = slot[S_BACKEND]
+    if v != NULL and v != Py_None:
+        if not (PyUnicode_CheckExact(v) and (v == <PyObject *>_NATIVE or PyUnicode_Compare(v, <PyObject *>_NATIVE) == 0)):
+            return None
+        forced_native = True
+    # parameters: plain floats (or ints) that pass the registry's checks
+    p = f.defaults
+    for k in range(f.nparams):
+        v = slot[S_PARAM + k]
+        if v == NULL:
+            continue
+        if PyFloat_CheckExact(v) or Py_TYPE(v) == <PyTypeObject *>_NP_FLOAT64:  # float(v): its double
+            p.v[k] = PyFloat_AS_DOUBLE(v)
+        elif PyLong_CheckExact(v):
+            p.v[k] = PyLong_AsDouble(v)
+            if p.v[k] == -1.0 and PyErr_Occurred():
+                PyErr_Clear()
+                return None
+        else:
+            return None
+        changed = True
+    if changed and fa_params_check(f.act, &p) != 0:
+        return None
+    # operands
+    if f.backward:
+        if not _plain(slot[S_DY]):
+            return None
+        dy = <cnp.ndarray>slot[S_DY]
+        v = slot[S_X]
+        if v != NULL and v != Py_None:
+            if slot[S_Y] != NULL and slot[S_Y] != Py_None:
+                return None
+            op = OP_BACKWARD
+        else:
+            v = slot[S_Y]
+            if v == NULL or v == Py_None or changed or not f.from_y_ok:
+                return None
+            op = OP_BACKWARD_Y
+        if not _plain(v) or not _same_shape(dy, <cnp.ndarray>v):
+            return None
+        src = <cnp.ndarray>v
+        nop = 3
+    else:
+        if not _plain(slot[S_X]):
+            return None
+        src = <cnp.ndarray>slot[S_X]
+        op = OP_FORWARD
+        nop = 2
+    nd = cnp.PyArray_NDIM(src)
+    if f.rowwise:
+        if nd == 0:
+            return None
+        v = slot[S_AXIS]
+        if v != NULL:
+            if not PyLong_CheckExact(v):
+                return None
+            axis = PyLong_AsSsize_t(v)
+            if axis == -1 and PyErr_Occurred():
+                PyErr_Clear()
+                return None
+        if not -nd <= axis < nd:
+            return None
+        if axis < 0:
+            axis += nd
+    if not _native_chosen(forced_native, cnp.PyArray_SIZE(src)):
+        return None
+    # out=: the same shape and dtype, writeable, not partially overlapping an input
+    v = slot[S_OUT]
+    if v != NULL and v != Py_None:
+        if not _plain(v) or not _same_shape(<cnp.ndarray>v, src):
+            return None
+        dst = <cnp.ndarray>v
+        if not cnp.PyArray_ISWRITEABLE(dst) or _may_overlap(dst, src) or (dy is not None and _may_overlap(dst, dy)):
+            return None
+    else:
+        dst = PyArray_NewLikeArray(src, cnp.NPY_KEEPORDER, NULL, 0)
+    k = 0
+    if dy is not None:
+        ptr[0] = <char *>cnp.PyArray_DATA(dy)
+        strd[0] = cnp.PyArray_STRIDES(dy)
+        k = 1
+    ptr[k] = <char *>cnp.PyArray_DATA(src)
+    strd[k] = cnp.PyArray_STRIDES(src)
+    ptr[k + 1] = <char *>cnp.PyArray_DATA(dst)
+    strd[k + 1] = cnp.PyArray_STRIDES(dst)
+    if f.rowwise and axis != nd - 1:  # the row axis last, as np.moveaxis(a, axis, -1)
+        for s in range(nop):
+            i = 0
+            for k in range(nd):
+                if k != axis:
+                    perm[s][i] = strd[s][k]
+                    shape[i] = cnp.PyArray_DIMS(src)[k]
+                    i += 1
+            perm[s][nd - 1] = strd[s][axis]
+            strd[s] = perm[s]
+        shape[nd - 1] = cnp.PyArray_DIMS(src)[axis]
+        _exec(op, True, f.act, nop, ptr, strd, nd, shape, cnp.PyArray_ITEMSIZE(src),
+              FA_F32 if cnp.PyArray_TYPE(src) == cnp.NPY_FLOAT32 else FA_F64, &p)
+    else:
+        _exec(op, f.rowwise, f.act, nop, ptr, strd, nd, cnp.PyArray_DIMS(src), cnp.PyArray_ITEMSIZE(src),
+              FA_F32 if cnp.PyArray_TYPE(src) == cnp.NPY_FLOAT32 else FA_F64, &p)
+    _fast_calls += 1
+    if v != NULL and v != Py_None:
+        return dst
+    if nd == 0:
+        Py_INCREF(dst)  # PyArray_Return steals it
+        return cnp.PyArray_Return(dst)
+    return dst
+
+
+cdef _enable_vectorcall():
+    cdef Function probe = Function.__new__(Function)
+    fa__enable_vectorcall(<PyTypeObject *>Function, <char *>&probe.vectorcall - <char *><PyObject *>probe)
+
+
+_enable_vectorcall()
