@@ -153,6 +153,8 @@ def _make(spec: Spec):
         def bwd(*args, **kwargs):
             b = sig_b.bind(*args, **kwargs)
             a = b.arguments
+            if a["dy"] is None:  # random_call reads dy=None as "forward"
+                raise TypeError(f"{spec.name}_backward: dy is required")
             return _api.random_call(spec, a["dy"], a["x"], a.get("out"), a.get("backend"), split(b),
                                     a.get("seed"), a.get("offset", 0), a.get("training", spec.training),
                                     a.get("stream"))

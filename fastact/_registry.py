@@ -115,6 +115,7 @@ class Activation:
 # SELU constants (Klambauer et al. 2017), as in PyTorch.
 _SELU_ALPHA = "1.6732632423543772848170429916717"
 _SELU_SCALE = "1.0507009873554804934193349852946"
+_SELU_SCALE_M1 = "0.0507009873554804934193349852946"
 _SELU_SCALE_ALPHA = "1.7580993408473768599402175208123"
 
 # x - tanh(x) = x^3 (1/3 - 2x^2/15 + ...): 21 Taylor terms, Horner in z = x^2 (error < 1e-17 for |x| < 0.6)
@@ -226,7 +227,8 @@ dy * (4 * e / (d * d))
         formula=f"f(x) = scale * (x if x > 0 else alpha * (exp(x) - 1)), "
         f"alpha = {_SELU_ALPHA}, scale = {_SELU_SCALE}",
         derivative="f'(x) = scale if x > 0 else scale * alpha * exp(x) (= f(x) + scale * alpha)",
-        forward=f"{_SELU_SCALE} * where(x > 0, x, {_SELU_ALPHA} * expm1(x))",
+        # x + x (scale - 1): the rounded float32 scale would overflow below the float maximum
+        forward=f"where(x > 0, x + x * {_SELU_SCALE_M1}, {_SELU_SCALE} * ({_SELU_ALPHA} * expm1(x)))",
         backward=f"where(x > 0, dy * {_SELU_SCALE}, dy * ({_SELU_SCALE_ALPHA} * exp(x)))",
         backward_y=f"where(y > 0, dy * {_SELU_SCALE}, dy * (y + {_SELU_SCALE_ALPHA}))",
         ulp=(4, 4), ulp_backward=(4, 4),
@@ -496,7 +498,7 @@ dy * (t * t)
         forward="""
 a = abs(x)
 q = where(a > 1e18, a, sqrt(x * x + b))
-where(x >= 0, x * 0.5 + q * 0.5, b / (2 * (q - x)))
+where(x >= 0, x * 0.5 + q * 0.5, (0.5 * b) / (q - x))
 """,
         backward="""
 a = abs(x)

@@ -84,18 +84,9 @@ BAD_ARRAYS = {
 }
 
 
-def _xfail_random_dy_none():
-    # dropout_backward(None, x, seed=...) computes the *forward* and returns it: fastact/__init__.py
-    # passes dy=None to _api.random_call, which reads dy=None as "forward" (fix: a backward flag).
-    return [pytest.param(a, b, "none", marks=pytest.mark.xfail(strict=True, reason="dy=None runs the forward"))
-            if (a.kind == "random" and b) else (a, b, "none") for a, b in SPECS]
-
-
 @pytest.mark.parametrize(("spec", "backward", "bad"),
-                         [(a, b, bad) for a, b in SPECS for bad in BAD_ARRAYS if bad != "none"]
-                         + _xfail_random_dy_none(),
-                         ids=[f"{i}-{bad}" for i in IDS for bad in BAD_ARRAYS if bad != "none"]
-                         + [f"{i}-none" for i in IDS])
+                         [(a, b, bad) for a, b in SPECS for bad in BAD_ARRAYS],
+                         ids=[f"{i}-{bad}" for i in IDS for bad in BAD_ARRAYS])
 def test_wrong_dtype_rejected(spec, backward, bad):
     """Complex, object, string... arrays (in any array argument) raise TypeError and write nothing."""
     f, args, kw, oshape = _call(spec, backward)

@@ -43,58 +43,60 @@ K6_f32 = np.float32(float.fromhex('0x1.0000000000000p+1'))  # 2.0
 K7_f32 = np.float32(float.fromhex('0x1.0000000000000p+2'))  # 4.0
 K8_f64 = np.float64(float.fromhex('0x1.0000000000000p+1'))  # 2.0
 K9_f64 = np.float64(float.fromhex('0x1.0000000000000p+2'))  # 4.0
-K10_f32 = np.float32(float.fromhex('0x1.0cfabe0000000p+0'))  # 1.0507010221481323
-K11_f32 = np.float32(float.fromhex('0x1.ac5afa0000000p+0'))  # 1.6732631921768188
-K12_f32 = np.float32(float.fromhex('0x1.c212cc0000000p+0'))  # 1.7580993175506592
-K13_f64 = np.float64(float.fromhex('0x1.0cfabd6a91132p+0'))  # 1.0507009873554805
-K14_f64 = np.float64(float.fromhex('0x1.ac5afad782cf1p+0'))  # 1.6732632423543772
-K15_f64 = np.float64(float.fromhex('0x1.c212cc640f031p+0'))  # 1.7580993408473768
-K16_f32 = np.float32(float.fromhex('inf'))  # inf
-K17_f64 = np.float64(float.fromhex('inf'))  # inf
-K18_f32 = np.float32(float.fromhex('0x1.9884540000000p+0'))  # 1.5957691669464111
-K19_f32 = np.float32(float.fromhex('0x1.6e4e260000000p-5'))  # 0.044714998453855515
-K20_f32 = np.float32(float.fromhex('0x1.0a00000000000p+4'))  # 16.625
-K21_f32 = np.float32(float.fromhex('0x1.4000000000000p+6'))  # 80.0
-K22_f32 = np.float32(float.fromhex('0x1.02b5e60000000p-24'))  # 6.023574172786539e-08
-K23_f32 = np.float32(float.fromhex('0x1.12ba9e0000000p-3'))  # 0.13414500653743744
-K24_f32 = np.float32(float.fromhex('0x1.2a05f20000000p+33'))  # 10000000000.0
-K25_f64 = np.float64(float.fromhex('0x1.9884533d43651p+0'))  # 1.5957691216057308
-K26_f64 = np.float64(float.fromhex('0x1.6e4e26d4801f7p-5'))  # 0.044715
-K27_f64 = np.float64(float.fromhex('0x1.0a00000000000p+4'))  # 16.625
-K28_f64 = np.float64(float.fromhex('0x1.4000000000000p+6'))  # 80.0
-K29_f64 = np.float64(float.fromhex('0x1.02b5e50eadd7dp-24'))  # 6.023573837886479e-08
-K30_f64 = np.float64(float.fromhex('0x1.12ba9d1f60179p-3'))  # 0.134145
-K31_f64 = np.float64(float.fromhex('0x1.2a05f20000000p+33'))  # 10000000000.0
-K32_f32 = np.float32(float.fromhex('0x1.b3b6460000000p+0'))  # 1.7020000219345093
-K33_f64 = np.float64(float.fromhex('0x1.b3b645a1cac08p+0'))  # 1.702
-K34_f32 = np.float32(float.fromhex('0x1.8000000000000p+1'))  # 3.0
-K35_f64 = np.float64(float.fromhex('0x1.8000000000000p+1'))  # 3.0
-K36_f64 = np.float64(float.fromhex('0x1.5555555555555p-2'))  # 0.3333333333333333
-K37_f64 = np.float64(float.fromhex('0x1.1111111111111p-3'))  # 0.13333333333333333
-K38_f64 = np.float64(float.fromhex('0x1.ba1ba1ba1ba1cp-5'))  # 0.05396825396825397
-K39_f64 = np.float64(float.fromhex('0x1.664f4882c10fap-6'))  # 0.021869488536155203
-K40_f64 = np.float64(float.fromhex('0x1.226e355e6c23dp-7'))  # 0.008863235529902197
-K41_f64 = np.float64(float.fromhex('0x1.d6d3d0e157de0p-9'))  # 0.003592128036572481
-K42_f64 = np.float64(float.fromhex('0x1.7da36452b75e3p-10'))  # 0.0014558343870513183
-K43_f64 = np.float64(float.fromhex('0x1.3558248036744p-11'))  # 0.000590027440945586
-K44_f64 = np.float64(float.fromhex('0x1.f57d7734d1664p-13'))  # 0.00023912911424355248
-K45_f64 = np.float64(float.fromhex('0x1.967e18afcafadp-14'))  # 9.691537956929451e-05
-K46_f64 = np.float64(float.fromhex('0x1.497d8eea25259p-15'))  # 3.927832388331683e-05
-K47_f64 = np.float64(float.fromhex('0x1.0b132d39a6050p-16'))  # 1.5918905069328964e-05
-K48_f64 = np.float64(float.fromhex('0x1.b0f72d3ee24e9p-18'))  # 6.451689215655431e-06
-K49_f64 = np.float64(float.fromhex('0x1.5ef2da474e5b7p-19'))  # 2.6147711512907546e-06
-K50_f64 = np.float64(float.fromhex('0x1.1c77df95c1c0dp-20'))  # 1.0597268320104654e-06
-K51_f64 = np.float64(float.fromhex('0x1.cd299de4ae6bbp-22'))  # 4.294911078273806e-07
-K52_f64 = np.float64(float.fromhex('0x1.75cde6563fed9p-23'))  # 1.7406618963571648e-07
-K53_f64 = np.float64(float.fromhex('0x1.2efe8db3aff1fp-24'))  # 7.054636946400968e-08
-K54_f64 = np.float64(float.fromhex('0x1.eb3229047434cp-26'))  # 2.859136662305254e-08
-K55_f64 = np.float64(float.fromhex('0x1.8e25ff9327e2cp-27'))  # 1.1587644432798853e-08
-K56_f64 = np.float64(float.fromhex('0x1.42ba1a349b490p-28'))  # 4.6962953982309016e-09
-K57_f64 = np.float64(float.fromhex('0x1.3333333333333p-1'))  # 0.6
-K58_f32 = np.float32(float.fromhex('0x1.bc16d60000000p+59'))  # 9.999999843067494e+17
-K59_f32 = np.float32(float.fromhex('0x1.0000000000000p-1'))  # 0.5
-K60_f64 = np.float64(float.fromhex('0x1.bc16d674ec800p+59'))  # 1e+18
-K61_f64 = np.float64(float.fromhex('0x1.0000000000000p-1'))  # 0.5
+K10_f32 = np.float32(float.fromhex('0x1.9f57ae0000000p-5'))  # 0.05070098862051964
+K11_f32 = np.float32(float.fromhex('0x1.0cfabe0000000p+0'))  # 1.0507010221481323
+K12_f32 = np.float32(float.fromhex('0x1.ac5afa0000000p+0'))  # 1.6732631921768188
+K13_f32 = np.float32(float.fromhex('0x1.c212cc0000000p+0'))  # 1.7580993175506592
+K14_f64 = np.float64(float.fromhex('0x1.9f57ad5222646p-5'))  # 0.050700987355480495
+K15_f64 = np.float64(float.fromhex('0x1.0cfabd6a91132p+0'))  # 1.0507009873554805
+K16_f64 = np.float64(float.fromhex('0x1.ac5afad782cf1p+0'))  # 1.6732632423543772
+K17_f64 = np.float64(float.fromhex('0x1.c212cc640f031p+0'))  # 1.7580993408473768
+K18_f32 = np.float32(float.fromhex('inf'))  # inf
+K19_f64 = np.float64(float.fromhex('inf'))  # inf
+K20_f32 = np.float32(float.fromhex('0x1.9884540000000p+0'))  # 1.5957691669464111
+K21_f32 = np.float32(float.fromhex('0x1.6e4e260000000p-5'))  # 0.044714998453855515
+K22_f32 = np.float32(float.fromhex('0x1.0a00000000000p+4'))  # 16.625
+K23_f32 = np.float32(float.fromhex('0x1.4000000000000p+6'))  # 80.0
+K24_f32 = np.float32(float.fromhex('0x1.02b5e60000000p-24'))  # 6.023574172786539e-08
+K25_f32 = np.float32(float.fromhex('0x1.12ba9e0000000p-3'))  # 0.13414500653743744
+K26_f32 = np.float32(float.fromhex('0x1.2a05f20000000p+33'))  # 10000000000.0
+K27_f64 = np.float64(float.fromhex('0x1.9884533d43651p+0'))  # 1.5957691216057308
+K28_f64 = np.float64(float.fromhex('0x1.6e4e26d4801f7p-5'))  # 0.044715
+K29_f64 = np.float64(float.fromhex('0x1.0a00000000000p+4'))  # 16.625
+K30_f64 = np.float64(float.fromhex('0x1.4000000000000p+6'))  # 80.0
+K31_f64 = np.float64(float.fromhex('0x1.02b5e50eadd7dp-24'))  # 6.023573837886479e-08
+K32_f64 = np.float64(float.fromhex('0x1.12ba9d1f60179p-3'))  # 0.134145
+K33_f64 = np.float64(float.fromhex('0x1.2a05f20000000p+33'))  # 10000000000.0
+K34_f32 = np.float32(float.fromhex('0x1.b3b6460000000p+0'))  # 1.7020000219345093
+K35_f64 = np.float64(float.fromhex('0x1.b3b645a1cac08p+0'))  # 1.702
+K36_f32 = np.float32(float.fromhex('0x1.8000000000000p+1'))  # 3.0
+K37_f64 = np.float64(float.fromhex('0x1.8000000000000p+1'))  # 3.0
+K38_f64 = np.float64(float.fromhex('0x1.5555555555555p-2'))  # 0.3333333333333333
+K39_f64 = np.float64(float.fromhex('0x1.1111111111111p-3'))  # 0.13333333333333333
+K40_f64 = np.float64(float.fromhex('0x1.ba1ba1ba1ba1cp-5'))  # 0.05396825396825397
+K41_f64 = np.float64(float.fromhex('0x1.664f4882c10fap-6'))  # 0.021869488536155203
+K42_f64 = np.float64(float.fromhex('0x1.226e355e6c23dp-7'))  # 0.008863235529902197
+K43_f64 = np.float64(float.fromhex('0x1.d6d3d0e157de0p-9'))  # 0.003592128036572481
+K44_f64 = np.float64(float.fromhex('0x1.7da36452b75e3p-10'))  # 0.0014558343870513183
+K45_f64 = np.float64(float.fromhex('0x1.3558248036744p-11'))  # 0.000590027440945586
+K46_f64 = np.float64(float.fromhex('0x1.f57d7734d1664p-13'))  # 0.00023912911424355248
+K47_f64 = np.float64(float.fromhex('0x1.967e18afcafadp-14'))  # 9.691537956929451e-05
+K48_f64 = np.float64(float.fromhex('0x1.497d8eea25259p-15'))  # 3.927832388331683e-05
+K49_f64 = np.float64(float.fromhex('0x1.0b132d39a6050p-16'))  # 1.5918905069328964e-05
+K50_f64 = np.float64(float.fromhex('0x1.b0f72d3ee24e9p-18'))  # 6.451689215655431e-06
+K51_f64 = np.float64(float.fromhex('0x1.5ef2da474e5b7p-19'))  # 2.6147711512907546e-06
+K52_f64 = np.float64(float.fromhex('0x1.1c77df95c1c0dp-20'))  # 1.0597268320104654e-06
+K53_f64 = np.float64(float.fromhex('0x1.cd299de4ae6bbp-22'))  # 4.294911078273806e-07
+K54_f64 = np.float64(float.fromhex('0x1.75cde6563fed9p-23'))  # 1.7406618963571648e-07
+K55_f64 = np.float64(float.fromhex('0x1.2efe8db3aff1fp-24'))  # 7.054636946400968e-08
+K56_f64 = np.float64(float.fromhex('0x1.eb3229047434cp-26'))  # 2.859136662305254e-08
+K57_f64 = np.float64(float.fromhex('0x1.8e25ff9327e2cp-27'))  # 1.1587644432798853e-08
+K58_f64 = np.float64(float.fromhex('0x1.42ba1a349b490p-28'))  # 4.6962953982309016e-09
+K59_f64 = np.float64(float.fromhex('0x1.3333333333333p-1'))  # 0.6
+K60_f32 = np.float32(float.fromhex('0x1.bc16d60000000p+59'))  # 9.999999843067494e+17
+K61_f32 = np.float32(float.fromhex('0x1.0000000000000p-1'))  # 0.5
+K62_f64 = np.float64(float.fromhex('0x1.bc16d674ec800p+59'))  # 1e+18
+K63_f64 = np.float64(float.fromhex('0x1.0000000000000p-1'))  # 0.5
 
 
 # ---- identity: f(x) = x
@@ -415,32 +417,32 @@ def elu_bwdy_f64(dy, y, prm):
 # ---- selu: f(x) = scale * (x if x > 0 else alpha * (exp(x) - 1)), alpha = 1.6732632423543772848170429916717, scale = 1.0507009873554804934193349852946
 @jit
 def selu_fwd_f32(x, prm):
-    return (K10_f32 * (x if (x > K0_f32) else (K11_f32 * expm1_f32(x))))
+    return ((x + (x * K10_f32)) if (x > K0_f32) else (K11_f32 * (K12_f32 * expm1_f32(x))))
 
 
 @jit
 def selu_bwd_f32(dy, x, prm):
-    return ((dy * K10_f32) if (x > K0_f32) else (dy * (K12_f32 * exp_f32(x))))
+    return ((dy * K11_f32) if (x > K0_f32) else (dy * (K13_f32 * exp_f32(x))))
 
 
 @jit
 def selu_bwdy_f32(dy, y, prm):
-    return ((dy * K10_f32) if (y > K0_f32) else (dy * (y + K12_f32)))
+    return ((dy * K11_f32) if (y > K0_f32) else (dy * (y + K13_f32)))
 
 
 @jit
 def selu_fwd_f64(x, prm):
-    return (K13_f64 * (x if (x > K2_f64) else (K14_f64 * expm1_f64(x))))
+    return ((x + (x * K14_f64)) if (x > K2_f64) else (K15_f64 * (K16_f64 * expm1_f64(x))))
 
 
 @jit
 def selu_bwd_f64(dy, x, prm):
-    return ((dy * K13_f64) if (x > K2_f64) else (dy * (K15_f64 * exp_f64(x))))
+    return ((dy * K15_f64) if (x > K2_f64) else (dy * (K17_f64 * exp_f64(x))))
 
 
 @jit
 def selu_bwdy_f64(dy, y, prm):
-    return ((dy * K13_f64) if (y > K2_f64) else (dy * (y + K15_f64)))
+    return ((dy * K15_f64) if (y > K2_f64) else (dy * (y + K17_f64)))
 
 
 # ---- softplus: f(x) = x if beta*x > threshold else log(1 + exp(beta*x)) / beta
@@ -482,7 +484,7 @@ def softplus_bwd_f64(dy, x, prm):
 @jit
 def softsign_fwd_f32(x, prm):
     a = abs(x)
-    return (T_f32(math.copysign(K1_f32, x)) if (a == K16_f32) else (x / (K1_f32 + a)))
+    return (T_f32(math.copysign(K1_f32, x)) if (a == K18_f32) else (x / (K1_f32 + a)))
 
 
 @jit
@@ -494,7 +496,7 @@ def softsign_bwd_f32(dy, x, prm):
 @jit
 def softsign_fwd_f64(x, prm):
     a = abs(x)
-    return (T_f64(math.copysign(K3_f64, x)) if (a == K17_f64) else (x / (K3_f64 + a)))
+    return (T_f64(math.copysign(K3_f64, x)) if (a == K19_f64) else (x / (K3_f64 + a)))
 
 
 @jit
@@ -702,145 +704,145 @@ def threshold_bwd_f64(dy, x, prm):
 # ---- gelu_tanh: f(x) = x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3))) = x * sigmoid(2u)
 @jit
 def gelu_tanh_fwd_f32(x, prm):
-    t = (K18_f32 * (x + (((K19_f32 * x) * x) * x)))
-    e = exp_f32(((K20_f32 if (t < (-K21_f32)) else K0_f32) - abs(t)))
+    t = (K20_f32 * (x + (((K21_f32 * x) * x) * x)))
+    e = exp_f32(((K22_f32 if (t < (-K23_f32)) else K0_f32) - abs(t)))
     r = (K1_f32 / (K1_f32 + e))
-    return ((x * r) if (t >= K0_f32) else (((x * e) * K22_f32) if (t < (-K21_f32)) else (x * (e * r))))
+    return ((x * r) if (t >= K0_f32) else (((x * e) * K24_f32) if (t < (-K23_f32)) else (x * (e * r))))
 
 
 @jit
 def gelu_tanh_bwd_f32(dy, x, prm):
-    t = (K18_f32 * (x + (((K19_f32 * x) * x) * x)))
-    e = exp_f32(((K20_f32 if (t < (-K21_f32)) else K0_f32) - abs(t)))
+    t = (K20_f32 * (x + (((K21_f32 * x) * x) * x)))
+    e = exp_f32(((K22_f32 if (t < (-K23_f32)) else K0_f32) - abs(t)))
     r = (K1_f32 / (K1_f32 + e))
     s = (r if (t >= K0_f32) else (e * r))
-    u = (K18_f32 * (K1_f32 + ((K23_f32 * x) * x)))
-    d = (((e + ((x * e) * u)) * K22_f32) if (t < (-K21_f32)) else (s + ((x * ((e * r) * r)) * u)))
-    return (dy * (d if (abs(x) < K24_f32) else s))
+    u = (K20_f32 * (K1_f32 + ((K25_f32 * x) * x)))
+    d = (((e + ((x * e) * u)) * K24_f32) if (t < (-K23_f32)) else (s + ((x * ((e * r) * r)) * u)))
+    return (dy * (d if (abs(x) < K26_f32) else s))
 
 
 @jit
 def gelu_tanh_fwd_f64(x, prm):
-    t = (K25_f64 * (x + (((K26_f64 * x) * x) * x)))
-    e = exp_f64(((K27_f64 if (t < (-K28_f64)) else K2_f64) - abs(t)))
+    t = (K27_f64 * (x + (((K28_f64 * x) * x) * x)))
+    e = exp_f64(((K29_f64 if (t < (-K30_f64)) else K2_f64) - abs(t)))
     r = (K3_f64 / (K3_f64 + e))
-    return ((x * r) if (t >= K2_f64) else (((x * e) * K29_f64) if (t < (-K28_f64)) else (x * (e * r))))
+    return ((x * r) if (t >= K2_f64) else (((x * e) * K31_f64) if (t < (-K30_f64)) else (x * (e * r))))
 
 
 @jit
 def gelu_tanh_bwd_f64(dy, x, prm):
-    t = (K25_f64 * (x + (((K26_f64 * x) * x) * x)))
-    e = exp_f64(((K27_f64 if (t < (-K28_f64)) else K2_f64) - abs(t)))
+    t = (K27_f64 * (x + (((K28_f64 * x) * x) * x)))
+    e = exp_f64(((K29_f64 if (t < (-K30_f64)) else K2_f64) - abs(t)))
     r = (K3_f64 / (K3_f64 + e))
     s = (r if (t >= K2_f64) else (e * r))
-    u = (K25_f64 * (K3_f64 + ((K30_f64 * x) * x)))
-    d = (((e + ((x * e) * u)) * K29_f64) if (t < (-K28_f64)) else (s + ((x * ((e * r) * r)) * u)))
-    return (dy * (d if (abs(x) < K31_f64) else s))
+    u = (K27_f64 * (K3_f64 + ((K32_f64 * x) * x)))
+    d = (((e + ((x * e) * u)) * K31_f64) if (t < (-K30_f64)) else (s + ((x * ((e * r) * r)) * u)))
+    return (dy * (d if (abs(x) < K33_f64) else s))
 
 
 # ---- quick_gelu: f(x) = x * sigmoid(1.702 x)
 @jit
 def quick_gelu_fwd_f32(x, prm):
-    t = (K32_f32 * x)
-    e = exp_f32(((K20_f32 if (t < (-K21_f32)) else K0_f32) - abs(t)))
+    t = (K34_f32 * x)
+    e = exp_f32(((K22_f32 if (t < (-K23_f32)) else K0_f32) - abs(t)))
     r = (K1_f32 / (K1_f32 + e))
-    return ((x * r) if (t >= K0_f32) else (((x * e) * K22_f32) if (t < (-K21_f32)) else (x * (e * r))))
+    return ((x * r) if (t >= K0_f32) else (((x * e) * K24_f32) if (t < (-K23_f32)) else (x * (e * r))))
 
 
 @jit
 def quick_gelu_bwd_f32(dy, x, prm):
-    t = (K32_f32 * x)
-    e = exp_f32(((K20_f32 if (t < (-K21_f32)) else K0_f32) - abs(t)))
+    t = (K34_f32 * x)
+    e = exp_f32(((K22_f32 if (t < (-K23_f32)) else K0_f32) - abs(t)))
     r = (K1_f32 / (K1_f32 + e))
     s = (r if (t >= K0_f32) else (e * r))
-    d = (((e + (t * e)) * K22_f32) if (t < (-K21_f32)) else (s + (t * ((e * r) * r))))
-    return (dy * (d if (abs(x) < K24_f32) else s))
+    d = (((e + (t * e)) * K24_f32) if (t < (-K23_f32)) else (s + (t * ((e * r) * r))))
+    return (dy * (d if (abs(x) < K26_f32) else s))
 
 
 @jit
 def quick_gelu_fwd_f64(x, prm):
-    t = (K33_f64 * x)
-    e = exp_f64(((K27_f64 if (t < (-K28_f64)) else K2_f64) - abs(t)))
+    t = (K35_f64 * x)
+    e = exp_f64(((K29_f64 if (t < (-K30_f64)) else K2_f64) - abs(t)))
     r = (K3_f64 / (K3_f64 + e))
-    return ((x * r) if (t >= K2_f64) else (((x * e) * K29_f64) if (t < (-K28_f64)) else (x * (e * r))))
+    return ((x * r) if (t >= K2_f64) else (((x * e) * K31_f64) if (t < (-K30_f64)) else (x * (e * r))))
 
 
 @jit
 def quick_gelu_bwd_f64(dy, x, prm):
-    t = (K33_f64 * x)
-    e = exp_f64(((K27_f64 if (t < (-K28_f64)) else K2_f64) - abs(t)))
+    t = (K35_f64 * x)
+    e = exp_f64(((K29_f64 if (t < (-K30_f64)) else K2_f64) - abs(t)))
     r = (K3_f64 / (K3_f64 + e))
     s = (r if (t >= K2_f64) else (e * r))
-    d = (((e + (t * e)) * K29_f64) if (t < (-K28_f64)) else (s + (t * ((e * r) * r))))
-    return (dy * (d if (abs(x) < K31_f64) else s))
+    d = (((e + (t * e)) * K31_f64) if (t < (-K30_f64)) else (s + (t * ((e * r) * r))))
+    return (dy * (d if (abs(x) < K33_f64) else s))
 
 
 # ---- silu: f(x) = x * sigmoid(x)
 @jit
 def silu_fwd_f32(x, prm):
-    e = exp_f32(((K20_f32 if (x < (-K21_f32)) else K0_f32) - abs(x)))
+    e = exp_f32(((K22_f32 if (x < (-K23_f32)) else K0_f32) - abs(x)))
     r = (K1_f32 / (K1_f32 + e))
-    return ((x * r) if (x >= K0_f32) else (((x * e) * K22_f32) if (x < (-K21_f32)) else (x * (e * r))))
+    return ((x * r) if (x >= K0_f32) else (((x * e) * K24_f32) if (x < (-K23_f32)) else (x * (e * r))))
 
 
 @jit
 def silu_bwd_f32(dy, x, prm):
-    e = exp_f32(((K20_f32 if (x < (-K21_f32)) else K0_f32) - abs(x)))
+    e = exp_f32(((K22_f32 if (x < (-K23_f32)) else K0_f32) - abs(x)))
     r = (K1_f32 / (K1_f32 + e))
     s = (r if (x >= K0_f32) else (e * r))
-    d = (((e + (x * e)) * K22_f32) if (x < (-K21_f32)) else (s + (x * ((e * r) * r))))
-    return (dy * (d if (abs(x) < K24_f32) else s))
+    d = (((e + (x * e)) * K24_f32) if (x < (-K23_f32)) else (s + (x * ((e * r) * r))))
+    return (dy * (d if (abs(x) < K26_f32) else s))
 
 
 @jit
 def silu_fwd_f64(x, prm):
-    e = exp_f64(((K27_f64 if (x < (-K28_f64)) else K2_f64) - abs(x)))
+    e = exp_f64(((K29_f64 if (x < (-K30_f64)) else K2_f64) - abs(x)))
     r = (K3_f64 / (K3_f64 + e))
-    return ((x * r) if (x >= K2_f64) else (((x * e) * K29_f64) if (x < (-K28_f64)) else (x * (e * r))))
+    return ((x * r) if (x >= K2_f64) else (((x * e) * K31_f64) if (x < (-K30_f64)) else (x * (e * r))))
 
 
 @jit
 def silu_bwd_f64(dy, x, prm):
-    e = exp_f64(((K27_f64 if (x < (-K28_f64)) else K2_f64) - abs(x)))
+    e = exp_f64(((K29_f64 if (x < (-K30_f64)) else K2_f64) - abs(x)))
     r = (K3_f64 / (K3_f64 + e))
     s = (r if (x >= K2_f64) else (e * r))
-    d = (((e + (x * e)) * K29_f64) if (x < (-K28_f64)) else (s + (x * ((e * r) * r))))
-    return (dy * (d if (abs(x) < K31_f64) else s))
+    d = (((e + (x * e)) * K31_f64) if (x < (-K30_f64)) else (s + (x * ((e * r) * r))))
+    return (dy * (d if (abs(x) < K33_f64) else s))
 
 
 # ---- hardswish: f(x) = x * min(max(x + 3, 0), 6) / 6
 @jit
 def hardswish_fwd_f32(x, prm):
-    u = (x + K34_f32)
+    u = (x + K36_f32)
     return (K0_f32 if (u <= K0_f32) else (x if (u >= K4_f32) else ((x * u) / K4_f32)))
 
 
 @jit
 def hardswish_bwd_f32(dy, x, prm):
-    return (K0_f32 if (x < (-K34_f32)) else ((dy * (((K6_f32 * x) + K34_f32) / K4_f32)) if (x <= K34_f32) else dy))
+    return (K0_f32 if (x < (-K36_f32)) else ((dy * (((K6_f32 * x) + K36_f32) / K4_f32)) if (x <= K36_f32) else dy))
 
 
 @jit
 def hardswish_fwd_f64(x, prm):
-    u = (x + K35_f64)
+    u = (x + K37_f64)
     return (K2_f64 if (u <= K2_f64) else (x if (u >= K5_f64) else ((x * u) / K5_f64)))
 
 
 @jit
 def hardswish_bwd_f64(dy, x, prm):
-    return (K2_f64 if (x < (-K35_f64)) else ((dy * (((K8_f64 * x) + K35_f64) / K5_f64)) if (x <= K35_f64) else dy))
+    return (K2_f64 if (x < (-K37_f64)) else ((dy * (((K8_f64 * x) + K37_f64) / K5_f64)) if (x <= K37_f64) else dy))
 
 
 # ---- hardsigmoid: f(x) = min(max(x + 3, 0), 6) / 6
 @jit
 def hardsigmoid_fwd_f32(x, prm):
-    u = (x + K34_f32)
+    u = (x + K36_f32)
     return ((K0_f32 if (u <= K0_f32) else (K4_f32 if (u >= K4_f32) else u)) / K4_f32)
 
 
 @jit
 def hardsigmoid_bwd_f32(dy, x, prm):
-    return (K0_f32 if (x <= (-K34_f32)) else (K0_f32 if (x >= K34_f32) else (dy / K4_f32)))
+    return (K0_f32 if (x <= (-K36_f32)) else (K0_f32 if (x >= K36_f32) else (dy / K4_f32)))
 
 
 @jit
@@ -850,13 +852,13 @@ def hardsigmoid_bwdy_f32(dy, y, prm):
 
 @jit
 def hardsigmoid_fwd_f64(x, prm):
-    u = (x + K35_f64)
+    u = (x + K37_f64)
     return ((K2_f64 if (u <= K2_f64) else (K5_f64 if (u >= K5_f64) else u)) / K5_f64)
 
 
 @jit
 def hardsigmoid_bwd_f64(dy, x, prm):
-    return (K2_f64 if (x <= (-K35_f64)) else (K2_f64 if (x >= K35_f64) else (dy / K5_f64)))
+    return (K2_f64 if (x <= (-K37_f64)) else (K2_f64 if (x >= K37_f64) else (dy / K5_f64)))
 
 
 @jit
@@ -867,42 +869,42 @@ def hardsigmoid_bwdy_f64(dy, y, prm):
 # ---- mish: f(x) = x * tanh(log(1 + exp(x)))
 @jit
 def mish_fwd_f32(x, prm):
-    e = exp_f32(((K20_f32 if (x < (-K21_f32)) else K0_f32) - abs(x)))
+    e = exp_f32(((K22_f32 if (x < (-K23_f32)) else K0_f32) - abs(x)))
     n = (e * (e + K6_f32))
     t = ((K1_f32 - (((K6_f32 * e) * e) / ((K1_f32 + (K6_f32 * e)) + ((K6_f32 * e) * e)))) if (x >= K0_f32) else (n / (n + K6_f32)))
-    return (((x * e) * K22_f32) if (x < (-K21_f32)) else (x * t))
+    return (((x * e) * K24_f32) if (x < (-K23_f32)) else (x * t))
 
 
 @jit
 def mish_bwd_f32(dy, x, prm):
-    e = exp_f32(((K20_f32 if (x < (-K21_f32)) else K0_f32) - abs(x)))
+    e = exp_f32(((K22_f32 if (x < (-K23_f32)) else K0_f32) - abs(x)))
     n = (e * (e + K6_f32))
     q = ((((K6_f32 * e) * e) / ((K1_f32 + (K6_f32 * e)) + ((K6_f32 * e) * e))) if (x >= K0_f32) else (K6_f32 / (n + K6_f32)))
     t = ((K1_f32 - q) if (x >= K0_f32) else (n / (n + K6_f32)))
     r = (K1_f32 / (K1_f32 + e))
     s = (r if (x >= K0_f32) else (e * r))
     d = (t + (((x * q) * (K1_f32 + t)) * s))
-    return (dy * ((K1_f32 if (x > K0_f32) else K0_f32) if (abs(x) >= K24_f32) else (((e + (x * e)) * K22_f32) if (x < (-K21_f32)) else d)))
+    return (dy * ((K1_f32 if (x > K0_f32) else K0_f32) if (abs(x) >= K26_f32) else (((e + (x * e)) * K24_f32) if (x < (-K23_f32)) else d)))
 
 
 @jit
 def mish_fwd_f64(x, prm):
-    e = exp_f64(((K27_f64 if (x < (-K28_f64)) else K2_f64) - abs(x)))
+    e = exp_f64(((K29_f64 if (x < (-K30_f64)) else K2_f64) - abs(x)))
     n = (e * (e + K8_f64))
     t = ((K3_f64 - (((K8_f64 * e) * e) / ((K3_f64 + (K8_f64 * e)) + ((K8_f64 * e) * e)))) if (x >= K2_f64) else (n / (n + K8_f64)))
-    return (((x * e) * K29_f64) if (x < (-K28_f64)) else (x * t))
+    return (((x * e) * K31_f64) if (x < (-K30_f64)) else (x * t))
 
 
 @jit
 def mish_bwd_f64(dy, x, prm):
-    e = exp_f64(((K27_f64 if (x < (-K28_f64)) else K2_f64) - abs(x)))
+    e = exp_f64(((K29_f64 if (x < (-K30_f64)) else K2_f64) - abs(x)))
     n = (e * (e + K8_f64))
     q = ((((K8_f64 * e) * e) / ((K3_f64 + (K8_f64 * e)) + ((K8_f64 * e) * e))) if (x >= K2_f64) else (K8_f64 / (n + K8_f64)))
     t = ((K3_f64 - q) if (x >= K2_f64) else (n / (n + K8_f64)))
     r = (K3_f64 / (K3_f64 + e))
     s = (r if (x >= K2_f64) else (e * r))
     d = (t + (((x * q) * (K3_f64 + t)) * s))
-    return (dy * ((K3_f64 if (x > K2_f64) else K2_f64) if (abs(x) >= K31_f64) else (((e + (x * e)) * K29_f64) if (x < (-K28_f64)) else d)))
+    return (dy * ((K3_f64 if (x > K2_f64) else K2_f64) if (abs(x) >= K33_f64) else (((e + (x * e)) * K31_f64) if (x < (-K30_f64)) else d)))
 
 
 # ---- logsigmoid: f(x) = log(sigmoid(x)) = min(x, 0) - log(1 + exp(-|x|))
@@ -934,8 +936,8 @@ def logsigmoid_bwd_f64(dy, x, prm):
 @jit
 def tanhshrink_fwd_f64(x, prm):
     z = (x * x)
-    series = ((x * z) * (K36_f64 + (z * ((-K37_f64) + (z * (K38_f64 + (z * ((-K39_f64) + (z * (K40_f64 + (z * ((-K41_f64) + (z * (K42_f64 + (z * ((-K43_f64) + (z * (K44_f64 + (z * ((-K45_f64) + (z * (K46_f64 + (z * ((-K47_f64) + (z * (K48_f64 + (z * ((-K49_f64) + (z * (K50_f64 + (z * ((-K51_f64) + (z * (K52_f64 + (z * ((-K53_f64) + (z * (K54_f64 + (z * ((-K55_f64) + (z * K56_f64)))))))))))))))))))))))))))))))))))))))))
-    return (series if (abs(x) < K57_f64) else (x - tanh_f64(x)))
+    series = ((x * z) * (K38_f64 + (z * ((-K39_f64) + (z * (K40_f64 + (z * ((-K41_f64) + (z * (K42_f64 + (z * ((-K43_f64) + (z * (K44_f64 + (z * ((-K45_f64) + (z * (K46_f64 + (z * ((-K47_f64) + (z * (K48_f64 + (z * ((-K49_f64) + (z * (K50_f64 + (z * ((-K51_f64) + (z * (K52_f64 + (z * ((-K53_f64) + (z * (K54_f64 + (z * ((-K55_f64) + (z * (K56_f64 + (z * ((-K57_f64) + (z * K58_f64)))))))))))))))))))))))))))))))))))))))))
+    return (series if (abs(x) < K59_f64) else (x - tanh_f64(x)))
 
 
 @jit
@@ -1009,32 +1011,32 @@ def softshrink_bwd_f64(dy, x, prm):
 def squareplus_fwd_f32(x, prm):
     b = prm[0]
     a = abs(x)
-    q = (a if (a > K58_f32) else T_f32(math.sqrt(((x * x) + b))))
-    return (((x * K59_f32) + (q * K59_f32)) if (x >= K0_f32) else (b / (K6_f32 * (q - x))))
+    q = (a if (a > K60_f32) else T_f32(math.sqrt(((x * x) + b))))
+    return (((x * K61_f32) + (q * K61_f32)) if (x >= K0_f32) else ((K61_f32 * b) / (q - x)))
 
 
 @jit
 def squareplus_bwd_f32(dy, x, prm):
     b = prm[0]
     a = abs(x)
-    q = (a if (a > K58_f32) else T_f32(math.sqrt(((x * x) + b))))
-    return (dy * ((K1_f32 if (a > K58_f32) else ((K1_f32 + (x / q)) / K6_f32)) if (x >= K0_f32) else (((K59_f32 * b) / q) / (q - x))))
+    q = (a if (a > K60_f32) else T_f32(math.sqrt(((x * x) + b))))
+    return (dy * ((K1_f32 if (a > K60_f32) else ((K1_f32 + (x / q)) / K6_f32)) if (x >= K0_f32) else (((K61_f32 * b) / q) / (q - x))))
 
 
 @jit
 def squareplus_fwd_f64(x, prm):
     b = prm[0]
     a = abs(x)
-    q = (a if (a > K60_f64) else T_f64(math.sqrt(((x * x) + b))))
-    return (((x * K61_f64) + (q * K61_f64)) if (x >= K2_f64) else (b / (K8_f64 * (q - x))))
+    q = (a if (a > K62_f64) else T_f64(math.sqrt(((x * x) + b))))
+    return (((x * K63_f64) + (q * K63_f64)) if (x >= K2_f64) else ((K63_f64 * b) / (q - x)))
 
 
 @jit
 def squareplus_bwd_f64(dy, x, prm):
     b = prm[0]
     a = abs(x)
-    q = (a if (a > K60_f64) else T_f64(math.sqrt(((x * x) + b))))
-    return (dy * ((K3_f64 if (a > K60_f64) else ((K3_f64 + (x / q)) / K8_f64)) if (x >= K2_f64) else (((K61_f64 * b) / q) / (q - x))))
+    q = (a if (a > K62_f64) else T_f64(math.sqrt(((x * x) + b))))
+    return (dy * ((K3_f64 if (a > K62_f64) else ((K3_f64 + (x / q)) / K8_f64)) if (x >= K2_f64) else (((K63_f64 * b) / q) / (q - x))))
 
 
 # ---- sparse_plus: f(x) = 0 if x <= -1, (x + 1)^2 / 4 if -1 < x < 1, else x
@@ -1088,7 +1090,7 @@ def gelu_fwd_f32(x, prm):
 @jit
 def gelu_bwd_f32(dy, x, prm):
     d = (ncdf_f32(x) + (x * npdf_f32(x)))
-    return (dy * (ncdf_f32(x) if (abs(x) == K16_f32) else d))
+    return (dy * (ncdf_f32(x) if (abs(x) == K18_f32) else d))
 
 
 @jit
@@ -1099,7 +1101,7 @@ def gelu_fwd_f64(x, prm):
 @jit
 def gelu_bwd_f64(dy, x, prm):
     d = (ncdf_f64(x) + (x * npdf_f64(x)))
-    return (dy * (ncdf_f64(x) if (abs(x) == K17_f64) else d))
+    return (dy * (ncdf_f64(x) if (abs(x) == K19_f64) else d))
 
 
 # ---- geglu: f(a, b) = gelu(a) * b
@@ -1455,7 +1457,7 @@ def clamped_swiglu_bwda_f32(dy, a, b, prm):
     e = exp_f32((-abs(t)))
     r = (K1_f32 / (K1_f32 + e))
     s = (r if (t >= K0_f32) else (e * r))
-    g = ((K1_f32 if (ac > K0_f32) else K0_f32) if (abs(ac) >= K24_f32) else (s + (t * ((e * r) * r))))
+    g = ((K1_f32 if (ac > K0_f32) else K0_f32) if (abs(ac) >= K26_f32) else (s + (t * ((e * r) * r))))
     return (K0_f32 if (a >= limit) else ((dy * g) * (bc + K1_f32)))
 
 
@@ -1486,7 +1488,7 @@ def clamped_swiglu_bwda_f64(dy, a, b, prm):
     e = exp_f64((-abs(t)))
     r = (K3_f64 / (K3_f64 + e))
     s = (r if (t >= K2_f64) else (e * r))
-    g = ((K3_f64 if (ac > K2_f64) else K2_f64) if (abs(ac) >= K31_f64) else (s + (t * ((e * r) * r))))
+    g = ((K3_f64 if (ac > K2_f64) else K2_f64) if (abs(ac) >= K33_f64) else (s + (t * ((e * r) * r))))
     return (K2_f64 if (a >= limit) else ((dy * g) * (bc + K3_f64)))
 
 

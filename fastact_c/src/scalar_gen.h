@@ -351,7 +351,7 @@ FA_INLINE int fa__elu_fromy_ok(const double *p) {
 /* ---- selu: f(x) = scale * (x if x > 0 else alpha * (exp(x) - 1)), alpha = 1.6732632423543772848170429916717, scale = 1.0507009873554804934193349852946 */
 FA_INLINE float fa__selu_fwd_f32(float x, const float *prm) {
     (void)x; (void)prm;
-    return (1.0507009873554804934193349852946f * ((x > 0.0f) ? x : (1.6732632423543772848170429916717f * fa_expm1_f32(x))));
+    return ((x > 0.0f) ? (x + (x * 0.0507009873554804934193349852946f)) : (1.0507009873554804934193349852946f * (1.6732632423543772848170429916717f * fa_expm1_f32(x))));
 }
 FA_INLINE float fa__selu_bwd_f32(float dy, float x, const float *prm) {
     (void)dy; (void)x; (void)prm;
@@ -363,7 +363,7 @@ FA_INLINE float fa__selu_bwdy_f32(float dy, float y, const float *prm) {
 }
 FA_INLINE double fa__selu_fwd_f64(double x, const double *prm) {
     (void)x; (void)prm;
-    return (1.0507009873554804934193349852946 * ((x > 0.0) ? x : (1.6732632423543772848170429916717 * fa_expm1_f64(x))));
+    return ((x > 0.0) ? (x + (x * 0.0507009873554804934193349852946)) : (1.0507009873554804934193349852946 * (1.6732632423543772848170429916717 * fa_expm1_f64(x))));
 }
 FA_INLINE double fa__selu_bwd_f64(double dy, double x, const double *prm) {
     (void)dy; (void)x; (void)prm;
@@ -977,7 +977,7 @@ FA_INLINE float fa__squareplus_fwd_f32(float x, const float *prm) {
     (void)x; (void)b; (void)prm;
     const float a = fabsf(x);
     const float q = ((a > 1e18f) ? a : sqrtf(((x * x) + b)));
-    return ((x >= 0.0f) ? ((x * 0.5f) + (q * 0.5f)) : (b / (2.0f * (q - x))));
+    return ((x >= 0.0f) ? ((x * 0.5f) + (q * 0.5f)) : ((0.5f * b) / (q - x)));
 }
 FA_INLINE float fa__squareplus_bwd_f32(float dy, float x, const float *prm) {
     const float b = prm[0];
@@ -991,7 +991,7 @@ FA_INLINE double fa__squareplus_fwd_f64(double x, const double *prm) {
     (void)x; (void)b; (void)prm;
     const double a = fabs(x);
     const double q = ((a > 1e18) ? a : sqrt(((x * x) + b)));
-    return ((x >= 0.0) ? ((x * 0.5) + (q * 0.5)) : (b / (2.0 * (q - x))));
+    return ((x >= 0.0) ? ((x * 0.5) + (q * 0.5)) : ((0.5 * b) / (q - x)));
 }
 FA_INLINE double fa__squareplus_bwd_f64(double dy, double x, const double *prm) {
     const double b = prm[0];
