@@ -201,7 +201,7 @@ def chosen_backend(case: Case) -> str:
     """The backend the dispatcher picks for this case (no backend= given)."""
     from fastact import _dispatch
 
-    return _dispatch.select(None, case.size)
+    return _dispatch.select(None, case.size, case.kind)
 
 
 # ---- NumPy formulas -----------------------------------------------------------------------------
