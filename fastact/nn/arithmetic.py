@@ -122,10 +122,7 @@ class NALU(Layer):
         self.grads = [self.w.dW_hat, self.w.dM_hat, self.dG]
         self._x = None
 
-    @property
-    def W(self) -> np.ndarray:
-        """The effective weight tanh(Ŵ) ⊙ σ(M̂)."""
-        return self.w.compute()
+    W = NAC.W  # the effective weight tanh(Ŵ) ⊙ σ(M̂)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)
