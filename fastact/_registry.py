@@ -376,7 +376,7 @@ s = where(t >= 0, r, e * r)
 d = where(t < -80, (e + t * e) * 6.02357383788647902928e-8, s + t * (e * r * r))
 dy * where(abs(x) < 1e10, d, s)
 """,
-        ulp=(3, 4), ulp_backward=(3, 8), ulp_cond=True,
+        ulp=(3, 4), ulp_backward=(4, 8), ulp_cond=True,
     ),
     Activation(
         "silu", "eltwise", "SiLU (swish): x * sigmoid(x).",
