@@ -18,7 +18,7 @@ from pathlib import Path
 from . import _api, _dispatch
 from ._composite import crelu, crelu_backward
 from ._dispatch import BackendUnavailable, set_num_threads, use_backend
-from ._registry import ACTIVATIONS, BY_NAME
+from ._registry import ACTIVATIONS, BY_NAME, VARIANTS
 from ._registry import ID as _ID
 from ._registry import Activation as Spec
 
@@ -220,15 +220,10 @@ del _spec
 
 def _add_variants() -> None:
     """String-keyword variants, e.g. gelu(x, approximate="tanh") -> gelu_tanh(x)."""
-    table: dict = {}
-    for spec in ACTIVATIONS:
-        if spec.variant:
-            base, key, value = spec.variant
-            table.setdefault((base, key), {})[value] = spec.name
-    for (base, key), choices in table.items():
+    for base, (key, choices) in VARIANTS.items():
         default = "none"
         for suffix in ("", "_backward"):
-            funcs = {v: globals()[n + suffix] for v, n in choices.items()} | {default: globals()[base + suffix]}
+            funcs = {v: globals()[n + suffix] for v, n in choices.items()}
 
             def f(*args, _funcs=funcs, _key=key, _name=base + suffix, _default=default, **kwargs):
                 v = kwargs.pop(_key, _default)

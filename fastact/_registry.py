@@ -680,6 +680,20 @@ where(b >= limit or b <= -limit, 0, dy * ac * sigmoid(alpha * ac))
 )
 
 BY_NAME: dict[str, Activation] = {a.name: a for a in ACTIVATIONS}
+
+
+def _variants() -> dict[str, tuple[str, dict[str, str]]]:
+    table: dict = {}
+    for a in ACTIVATIONS:
+        if a.variant:
+            base, key, value = a.variant
+            table.setdefault(base, (key, {"none": base}))[1][value] = a.name
+    return table
+
+
+# base name -> (keyword, {value: activation name}), "none" the base itself:
+# gelu -> ("approximate", {"none": "gelu", "tanh": "gelu_tanh"})
+VARIANTS = _variants()
 ID: dict[str, int] = {a.name: i for i, a in enumerate(ACTIVATIONS)}
 
 

@@ -58,7 +58,7 @@ from torch import nn
 import fastact as _fa
 
 from ._api import _cond, resolve_params
-from ._registry import ACTIVATIONS, BY_NAME
+from ._registry import ACTIVATIONS, BY_NAME, VARIANTS
 from ._registry import Activation as Spec
 
 _NS = "fastact"
@@ -371,17 +371,6 @@ class _Binder:
         return vals
 
 
-def _variants() -> dict:
-    """base name -> (keyword, {value: name}), e.g. gelu -> ("approximate", {"none": "gelu", "tanh": ...})."""
-    table: dict = {}
-    for spec in ACTIVATIONS:
-        if spec.variant:
-            base, key, value = spec.variant
-            table.setdefault(base, (key, {"none": base}))[1][value] = spec.name
-    return table
-
-
-_VARIANTS = _variants()
 
 
 def _validate(op: _Op, vals: dict, fname: str) -> None:
@@ -409,7 +398,7 @@ def _functional(name: str, ops: dict):
     if kind == "random":
         names += ("training", "seed", "offset")
         defaults.update(training=op.spec.training, seed=None, offset=0)
-    variant = _VARIANTS.get(name)
+    variant = VARIANTS.get(name)
     if variant:
         names += (variant[0],)
         defaults[variant[0]] = "none"
@@ -460,7 +449,7 @@ def _module(name: str, ops: dict):
         defaults["dim"] = op.default_dim
     names += op.pnames
     defaults.update(spec.defaults)
-    variant = _VARIANTS.get(name)
+    variant = VARIANTS.get(name)
     if variant:
         names += (variant[0],)
         defaults[variant[0]] = "none"
