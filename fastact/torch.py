@@ -371,8 +371,6 @@ class _Binder:
         return vals
 
 
-
-
 def _validate(op: _Op, vals: dict, fname: str) -> None:
     """Eager-mode argument checks with fastact's messages (skipped while torch.compile traces:
     the kernel checks again when it runs)."""
