@@ -169,6 +169,7 @@ def calibrate(write: bool = True) -> str:
     sigmoid and relu, forward, and store the size from which numba wins."""
     from fastact import _dispatch
 
+    _dispatch.load("numba")  # BackendUnavailable: nothing to measure against, nothing stored
     rng = np.random.default_rng(0)
     sizes = [2**k for k in range(10, 23)]
     rows, crossover = [], None
@@ -238,7 +239,10 @@ def main(argv: list[str] | None = None) -> int:
             except ImportError as e:
                 raise SystemExit(f"python -m fastact demo {args.names[0]}: {e}") from None
         else:
-            print({"info": info, "list": listing, "demo": demo, "calibrate": calibrate}[cmd]())
+            try:
+                print({"info": info, "list": listing, "demo": demo, "calibrate": calibrate}[cmd]())
+            except fastact.BackendUnavailable as e:
+                raise SystemExit(f"python -m fastact {cmd}: {e}") from None
     return 0
 
 

@@ -29,6 +29,8 @@ _HINTS = {
     "cuda": "install `pip install fastact[cuda]` (numba-cuda) and use a CUDA GPU, "
             "or set NUMBA_ENABLE_CUDASIM=1 for the simulator",
 }
+# numba is installed but its threading layer cannot start
+_NUMBA_STARTS = "unset NUMBA_THREADING_LAYER or set it to tbb or workqueue"
 _local = threading.local()
 _loaded: dict = {}
 _failed: dict = {}  # backend -> reason it is unavailable
@@ -88,6 +90,13 @@ def is_device(a) -> bool:
     return hasattr(a, "__cuda_array_interface__") or getattr(a, "__cuda_ndarray__", False) is True
 
 
+def _unavailable(name: str) -> BackendUnavailable:
+    """The error for a backend that failed to load: its reason and a hint that fits it."""
+    why = _failed[name]
+    installed = name == "numba" and not why.startswith(("ModuleNotFoundError", "ImportError"))  # it cannot start
+    return BackendUnavailable(f"backend {name!r} is unavailable: {why}; {_NUMBA_STARTS if installed else _HINTS[name]}")
+
+
 def load(name: str):
     """The backend module, or BackendUnavailable with the reason and the install hint."""
     if name not in BACKENDS:
@@ -96,7 +105,7 @@ def load(name: str):
     if mod is not None:
         return mod
     if name in _failed:
-        raise BackendUnavailable(f"backend {name!r} is unavailable: {_failed[name]}; {_HINTS[name]}")
+        raise _unavailable(name)
     with _lock:
         try:
             if name == "native":
@@ -111,7 +120,7 @@ def load(name: str):
                     raise RuntimeError(why)
         except Exception as e:  # ImportError, or a broken installation
             _failed[name] = f"{type(e).__name__}: {e}"
-            raise BackendUnavailable(f"backend {name!r} is unavailable: {_failed[name]}; {_HINTS[name]}") from e
+            raise _unavailable(name) from e
         _loaded[name] = mod
     return mod
 
@@ -142,10 +151,17 @@ def _select(backend: str | None, size: int, kind: str) -> str:
     if size >= numba_threshold()[0] and kind != "rowwise":
         try:
             load("numba")
-            return "numba"
+            return _AUTO_NUMBA
         except BackendUnavailable as e:
             warn_once("numba", f"fastact: {e}; using the native backend")
     return "native"
+
+
+class _Automatic(str):
+    """A backend name the dispatcher chose itself (not forced): only such a choice may fall back."""
+
+
+_AUTO_NUMBA = _Automatic("numba")
 
 
 def warn_once(key: str, message: str) -> None:
@@ -155,9 +171,10 @@ def warn_once(key: str, message: str) -> None:
 
 
 def run(name: str, method: str, *args) -> None:
-    """Call backend `name`'s method; an unforced numba that fails to compile falls back to native."""
+    """Call backend `name`'s method; numba chosen automatically (not forced by backend=,
+    use_backend or $FASTACT_BACKEND) that fails to compile falls back to native."""
     mod = load(name)
-    if name != "numba" or forced(None) == "numba":
+    if name is not _AUTO_NUMBA:
         getattr(mod, method)(*args)
         return
     try:

@@ -206,3 +206,128 @@ def test_debug_log_shows_the_choice(caplog, monkeypatch):
         fastact.sigmoid(np.ones(10, np.float32))
     assert "10000000 elements -> numba backend" in caplog.text
     assert "10 elements -> native backend" in caplog.text
+
+
+# ---- the parallel path starts, and nothing silently becomes something else -----------------
+
+def _fresh(code: str, **env) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items()
+             if k not in ("FASTACT_BACKEND", "FASTACT_NUMBA_THRESHOLD", "NUMBA_THREADING_LAYER")}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          env={**clean, **env})
+
+
+def test_large_call_runs_on_the_parallel_kernels():
+    """In this interpreter (CI: a fresh virtual environment, as users install) a large automatic
+    call runs on numba's prange kernels: the backend loaded, no fallback or warning, the layer
+    that runs is the one reported, and it is tbb wherever the tbb package is installed."""
+    code = """
+import importlib.metadata, logging, warnings
+import numpy as np
+warnings.simplefilter("error")
+import fastact
+from fastact import _dispatch
+seen = []
+logging.getLogger("fastact").addHandler(type("H", (logging.Handler,), {"emit": lambda s, r: seen.append(r.getMessage())})())
+logging.getLogger("fastact").setLevel(logging.DEBUG)
+x = np.linspace(-8, 8, 10**6).astype(np.float32)
+y = fastact.sigmoid(x)
+import numba
+from fastact.backends import numba_cpu
+assert seen == ["fastact: 1000000 elements -> numba backend"], seen
+assert not _dispatch._failed, _dispatch._failed
+assert any("sigmoid_fwd_f32" in str(k) for k in numba_cpu._kernels), "no numba kernel ran"
+assert numba.threading_layer() == numba_cpu.LAYER, (numba.threading_layer(), numba_cpu.LAYER)
+assert numba.get_num_threads() >= 1
+try:
+    importlib.metadata.version("tbb")
+    assert numba_cpu.LAYER == "tbb", (numba_cpu.LAYER, numba_cpu.LAYER_NOTE)
+except importlib.metadata.PackageNotFoundError:
+    assert numba_cpu.LAYER == "workqueue", numba_cpu.LAYER
+np.testing.assert_array_equal(y, fastact.sigmoid(x, backend="native"))
+row = [b for b in _dispatch.status() if b["name"] == "numba"][0]
+assert row["threading_layer"].startswith(numba_cpu.LAYER), row
+print(numba_cpu.LAYER)
+"""
+    r = _fresh(code)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_without_tbb_the_workqueue_layer_runs_and_forks():
+    """With the tbb package hidden, numba still runs in parallel (tbb if the library is on the
+    loader's path anyway, else workqueue with the reason reported), threads and fork() stay safe."""
+    code = """
+import importlib.metadata as md, os, threading, warnings
+real = md.distribution
+def distribution(name):
+    if name.lower() == "tbb":
+        raise md.PackageNotFoundError(name)
+    return real(name)
+md.distribution = distribution
+import numpy as np
+warnings.simplefilter("error")
+import fastact
+from fastact.backends import numba_cpu
+x = np.linspace(-8, 8, 300_000)
+want = fastact.sigmoid(x, backend="native")
+assert numba_cpu.LAYER in ("tbb", "workqueue"), numba_cpu.LAYER
+if numba_cpu.LAYER == "workqueue":
+    assert "tbb package is not installed" in numba_cpu.LAYER_NOTE, numba_cpu.LAYER_NOTE
+bad = []
+def work():
+    for _ in range(5):
+        if not np.array_equal(fastact.sigmoid(x, backend="numba"), want):
+            bad.append(1)
+ts = [threading.Thread(target=work) for _ in range(4)]
+[t.start() for t in ts]; [t.join() for t in ts]
+assert not bad
+pid = os.fork()
+if pid == 0:
+    os._exit(0 if np.array_equal(fastact.sigmoid(x, backend="numba"), want) else 3)
+assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+"""
+    r = _fresh(code)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_a_layer_that_cannot_start_makes_numba_unavailable():
+    """Forced numba raises BackendUnavailable with the reason; automatic dispatch warns once and
+    runs native; calibrate refuses to measure (and stores nothing)."""
+    code = """
+import warnings, numpy as np, fastact, pytest
+from fastact import __main__ as cli
+x = np.ones(10**6, np.float32)
+with pytest.raises(fastact.BackendUnavailable, match="not a threading layer"):
+    fastact.sigmoid(x, backend="numba")
+with pytest.raises(fastact.BackendUnavailable, match="unset NUMBA_THREADING_LAYER"):
+    fastact.sigmoid(x, backend="numba")  # not retried: the same reason
+with warnings.catch_warnings(record=True) as w:
+    warnings.simplefilter("always")
+    fastact.sigmoid(x); fastact.sigmoid(x)
+assert len(w) == 1 and "using the native backend" in str(w[0].message), [str(m.message) for m in w]
+with pytest.raises(SystemExit, match="calibrate"):
+    cli.main(["calibrate"])
+"""
+    r = _fresh(code, NUMBA_THREADING_LAYER="nonesuch", FASTACT_CONFIG="/nonexistent/fastact.json")
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_forced_numba_never_falls_back(monkeypatch):
+    """A numba kernel that fails raises when numba was forced (a comparison of two backends must
+    not compare native with itself); only the automatic choice falls back to native."""
+    numba_cpu = _dispatch.load("numba")
+
+    def broken(*args):
+        raise RuntimeError("simulated compile failure")
+
+    monkeypatch.setattr(numba_cpu, "eltwise", broken)
+    monkeypatch.delenv("FASTACT_BACKEND", raising=False)
+    monkeypatch.setenv("FASTACT_NUMBA_THRESHOLD", "10")
+    x = np.linspace(-3, 3, 100)
+    with pytest.raises(RuntimeError, match="simulated"):
+        fastact.tanh(x, backend="numba")
+    with fastact.use_backend("numba"), pytest.raises(RuntimeError, match="simulated"):
+        fastact.tanh(x)
+    monkeypatch.setattr(_dispatch, "_warned", set())
+    with pytest.warns(RuntimeWarning, match="numba backend failed"):
+        np.testing.assert_array_equal(fastact.tanh(x), fastact.tanh(x, backend="native"))

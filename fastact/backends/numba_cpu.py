@@ -11,14 +11,18 @@ Operands arrive validated by ``fastact._api`` (same shape and dtype, outputs
 writeable and not partially overlapping). N-d arrays are collapsed with the
 native backend's planner into at most a 2-d (outer, inner) walk per call.
 
-Threading: Numba's ``tbb`` layer when the ``tbb`` package is installed (safe
+Threading: Numba's ``tbb`` layer when the ``tbb`` package's library loads (safe
 for concurrent calls from many threads and for ``fork``); otherwise the
 ``workqueue`` layer, which is not thread-safe, so calls are serialized with a
-lock (documented in the README).
+lock (documented in the README). The layer is started when this module is
+imported, so a layer that cannot start makes the backend unavailable (once),
+never a failed call; ``LAYER`` is the layer that runs, ``LAYER_NOTE`` why a
+preferred one was skipped.
 """
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import hashlib
 import importlib.metadata
@@ -31,46 +35,101 @@ import threading
 import numpy as np
 
 
-def _import_numba():
-    """import numba, with 512-bit vectors on AVX-512 CPUs: LLVM's tuning for Intel AVX-512
-    CPUs prefers 256-bit ones, and the C kernels (GCC's x86-64-v4 clone, 512-bit) ran 1.2-1.5x
-    faster per thread (sigmoid 0.55 vs 0.86 ms per 1e6 float32; 0.61 ms with this). Numba
-    reads its CPU features once, at import: set for that moment only, and not when numba is
-    already imported or the user chose the CPU (NUMBA_CPU_NAME / NUMBA_CPU_FEATURES)."""
-    if "numba" in sys.modules or os.environ.get("NUMBA_CPU_FEATURES") or os.environ.get("NUMBA_CPU_NAME"):
-        import numba
-        return numba
+def _prefer_512_bit(numba) -> None:
+    """512-bit vectors on AVX-512 CPUs: LLVM's tuning for Intel AVX-512 CPUs prefers 256-bit
+    ones, and the C kernels (GCC's x86-64-v4 clone, 512-bit) ran 1.2-1.5x faster per thread
+    (sigmoid 0.55 vs 0.86 ms per 1e6 float32; 0.61 ms with this). Numba reads its CPU features
+    from its config when it first builds its code generator (lazily, after import), so this
+    sets the config, never the environment: a changed NUMBA_* variable makes Numba's compiler
+    re-read every setting from the environment, which reset the threading layer chosen below
+    to "default" (GNU OpenMP, not fork-safe) on a cold kernel cache. Left alone when the user
+    chose the CPU (NUMBA_CPU_NAME / NUMBA_CPU_FEATURES)."""
+    if os.environ.get("NUMBA_CPU_FEATURES") or os.environ.get("NUMBA_CPU_NAME"):
+        return
     import llvmlite.binding as llvm
 
     features = llvm.get_host_cpu_features().flatten()
-    if "+avx512f" not in features.split(","):
-        import numba
-        return numba
-    os.environ["NUMBA_CPU_FEATURES"] = features + ",-prefer-256-bit"
-    try:
-        import numba
-    finally:
-        del os.environ["NUMBA_CPU_FEATURES"]
-    return numba
+    if "+avx512f" in features.split(","):
+        numba.config.CPU_FEATURES = features + ",-prefer-256-bit"
 
 
-numba = _import_numba()
+import numba  # noqa: E402
+
+_prefer_512_bit(numba)
 
 from .._registry import ACTIVATIONS  # noqa: E402
 from . import _numba_math, _scalar_gen, native  # noqa: E402
 
 
-def _has_tbb() -> bool:
+# ---- the threading layer -------------------------------------------------------------------
+# Chosen by loading it, not from package metadata. The `tbb` wheel puts libtbb.so.12 in
+# <prefix>/lib, which is on the loader's path for the system interpreter but not in a virtual
+# environment or a user-site install, so Numba's tbbpool extension could not find it there
+# (numba#6108, #7148). Loading the library by its path first (RTLD_GLOBAL) makes the soname
+# resolve for tbbpool and for Numba's own version check. Preference: tbb (thread- and
+# fork-safe), then workqueue (fork-safe; calls serialized with a lock). GNU OpenMP is used only
+# when the user asks for it (NUMBA_THREADING_LAYER=omp): a fork() after use kills the child.
+
+def _tbb_library() -> tuple[str | None, str]:
+    """(path of the tbb package's libtbb.so.12, or None; why not)."""
     try:
-        return tuple(int(v) for v in importlib.metadata.version("tbb").split(".")[:2]) >= (2021, 6)
-    except (importlib.metadata.PackageNotFoundError, ValueError):
-        return False
+        dist = importlib.metadata.distribution("tbb")
+    except importlib.metadata.PackageNotFoundError:
+        return None, "the tbb package is not installed"
+    for f in dist.files or ():
+        if f.name in ("libtbb.so.12", "libtbb.12.dylib", "tbb12.dll"):
+            path = str(f.locate())
+            if os.path.exists(path):
+                return path, ""
+    return None, f"the tbb package ({dist.version}) has no libtbb.so.12 in its files"
 
 
-if os.environ.get("NUMBA_THREADING_LAYER"):
-    numba.config.THREADING_LAYER = os.environ["NUMBA_THREADING_LAYER"]
-else:
-    numba.config.THREADING_LAYER = "safe" if _has_tbb() else "workqueue"
+def _try_layer(layer: str) -> str:
+    """'' when Numba's `layer` threading layer can start in this process, else why not."""
+    from numba.np.ufunc import parallel
+
+    if layer == "tbb":
+        path, why = _tbb_library()
+        if path is not None:
+            try:
+                ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)
+            except OSError as e:
+                return f"tbb: loading {path} failed: {e}"
+        try:
+            parallel._check_tbb_version_compatible()
+            from numba.np.ufunc import tbbpool  # noqa: F401
+        except ImportError as e:
+            return f"tbb: {why or e}"
+    elif layer == "omp":
+        try:
+            from numba.np.ufunc import omppool  # noqa: F401
+        except ImportError as e:
+            return f"omp: {e}"
+    elif layer != "workqueue":
+        return f"NUMBA_THREADING_LAYER={layer!r} is not a threading layer (tbb, omp, workqueue)"
+    return ""
+
+
+def _start_threads() -> tuple[str, str]:
+    """Start Numba's threading layer: (the layer that runs, why a preferred one was skipped)."""
+    from numba.np.ufunc import parallel
+
+    wanted = os.environ.get("NUMBA_THREADING_LAYER", "").lower()
+    candidates = [wanted] if wanted and wanted not in ("default", "safe", "threadsafe", "forksafe") else (
+        ["tbb"] if wanted in ("safe", "threadsafe") else ["tbb", "workqueue"])
+    skipped = []
+    for layer in candidates:
+        why = _try_layer(layer)
+        if why:
+            skipped.append(why)
+            continue
+        numba.config.THREADING_LAYER = layer
+        parallel._launch_threads()
+        return numba.threading_layer(), "; ".join(skipped)
+    raise RuntimeError("no Numba threading layer could start: " + "; ".join(skipped))
+
+
+LAYER, LAYER_NOTE = _start_threads()  # the dispatcher turns an error here into BackendUnavailable
 
 OP_FORWARD, OP_BACKWARD, OP_BACKWARD_Y, OP_GATED, OP_GATED_BACKWARD = 0, 1, 2, 3, 4
 _SFX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
@@ -78,6 +137,14 @@ _ROLE = {OP_FORWARD: "fwd", OP_BACKWARD: "bwd", OP_BACKWARD_Y: "bwdy"}
 _kernels: dict = {}
 _build_lock = threading.Lock()
 _call_lock = threading.Lock()  # only used with the workqueue layer
+
+
+def _new_locks() -> None:  # a fork() while another thread held one must not deadlock the child
+    global _build_lock, _call_lock
+    _build_lock, _call_lock = threading.Lock(), threading.Lock()
+
+
+os.register_at_fork(after_in_child=_new_locks)
 
 
 # ---- kernel templates: one per kind and arity ---------------------------------------------
@@ -291,11 +358,7 @@ if os.environ.get("FASTACT_NUM_THREADS"):
 
 def describe() -> dict:
     """Details for fastact.show_config()."""
-    layer = numba.config.THREADING_LAYER
-    try:
-        layer = numba.threading_layer()  # only known once a parallel kernel has run
-    except ValueError:
-        pass
+    layer = LAYER + (f" ({LAYER_NOTE})" if LAYER_NOTE else "")
     return {"version": numba.__version__, "threads": _threads[0] or numba.config.NUMBA_NUM_THREADS,
             "threading_layer": layer, "cache": kernel_dir(),
             "detail": "Numba CPU-parallel kernels (prange) from the registry's scalar functions"}
@@ -304,7 +367,7 @@ def describe() -> dict:
 def _call(kernel, *args):
     if _threads[0] is not None:
         numba.set_num_threads(_threads[0])
-    if numba.config.THREADING_LAYER == "workqueue":
+    if LAYER == "workqueue":
         with _call_lock:
             kernel(*args)
     else:
