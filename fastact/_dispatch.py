@@ -3,8 +3,8 @@
     forced?   backend= on the call  >  `with fastact.use_backend(...)` (this thread)
               >  $FASTACT_BACKEND  -> that backend, or an error with the install hint
     device?   any array with __cuda_array_interface__ (or a simulator array)  -> cuda
-    size?     elements >= numba_threshold()  -> numba (CPU-parallel), else native (C/SIMD);
-              row-wise (softmax family) always native (faster C row passes)
+    size?     elements >= numba_threshold()  -> numba (the C kernels on all threads), else
+              native (the C kernels on the calling thread)
     fallback  numba missing or failing to import/compile -> native, with one warning
 
 The threshold is measured by ``python -m fastact calibrate`` (stored in
@@ -146,9 +146,7 @@ def _select(backend: str | None, size: int, kind: str) -> str:
     name = forced(backend)
     if name is not None:
         return name
-    # row-wise (softmax family): the C kernels vectorize every row pass; Numba's row kernels
-    # were measured 3x slower on 2 threads than native on one (1000 x 1000 float32)
-    if size >= numba_threshold()[0] and kind != "rowwise":
+    if size >= numba_threshold()[0]:
         try:
             load("numba")
             return _AUTO_NUMBA

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import fastact
+from fastact import _dispatch
 from fastact._registry import ACTIVATIONS, BY_NAME
 
 native = pytest.importorskip("fastact.backends.native")
@@ -288,9 +289,17 @@ def test_dispatcher_state_is_respected(automatic, caplog):
     assert _taken(lambda: fastact.sigmoid(x)) == 1
     automatic.setenv("FASTACT_NUMBA_THRESHOLD", "1000")
     assert _taken(lambda: fastact.sigmoid(x[:999])) == 1
-    assert _taken(lambda: fastact.sigmoid(x)) == 0  # numba
+    numba_cpu = _dispatch.load("numba")
+    fastact.sigmoid(x, backend="numba")  # the parallel loop has run: the fast path may take numba calls
+    before = numba_cpu.launches[0]
+    assert _taken(lambda: fastact.sigmoid(x)) == 1  # on numba's threads, from the fast path
+    assert numba_cpu.launches[0] == before + 1
+    with fastact.use_backend("numba"):
+        assert _taken(lambda: fastact.sigmoid(x)) == 0
+    assert numba_cpu.launches[0] == before + 2
     automatic.setenv("FASTACT_NUMBA_THRESHOLD", "500")
-    assert _taken(lambda: fastact.sigmoid(x[:999])) == 0
+    assert _taken(lambda: fastact.sigmoid(x[:999])) == 1  # the new threshold is read: numba
+    assert numba_cpu.launches[0] == before + 3
     automatic.setenv("FASTACT_NUMBA_THRESHOLD", "not a number")
     with pytest.raises(ValueError):
         fastact.sigmoid(x)

@@ -141,43 +141,66 @@ cdef inline cnp.npy_intp _abs(cnp.npy_intp v) nogil:
     return -v if v < 0 else v
 
 
-cdef fa_status _run(int op, bint rowwise, fa_activation act, fa_dtype dt, int nop, char **ptr,
-                    Plan *pl, const fa_params *p) noexcept nogil:
+cdef fa_status _call1(int op, bint rowwise, fa_activation act, fa_dtype dt, char **ptr, cnp.npy_intp n,
+                      Plan *pl, const fa_params *p) noexcept nogil:
+    """One C call on the innermost run (eltwise: n elements; rowwise: n rows)."""
+    if rowwise:
+        if op == OP_FORWARD:
+            return fa_rowwise_forward(act, dt, n, pl.cols, ptr[0], pl.inc[0], pl.cinc[0],
+                                      ptr[1], pl.inc[1], pl.cinc[1], p)
+        if op == OP_BACKWARD:
+            return fa_rowwise_backward(act, dt, n, pl.cols, ptr[0], pl.inc[0], pl.cinc[0],
+                                       ptr[1], pl.inc[1], pl.cinc[1], NULL, 0, 0,
+                                       ptr[2], pl.inc[2], pl.cinc[2], p)
+        return fa_rowwise_backward(act, dt, n, pl.cols, ptr[0], pl.inc[0], pl.cinc[0],
+                                   NULL, 0, 0, ptr[1], pl.inc[1], pl.cinc[1],
+                                   ptr[2], pl.inc[2], pl.cinc[2], p)
+    if op == OP_FORWARD:
+        return fa_forward(act, dt, n, ptr[0], pl.inc[0], ptr[1], pl.inc[1], p)
+    if op == OP_GATED:
+        return fa_gated_forward(act, dt, n, ptr[0], pl.inc[0], ptr[1], pl.inc[1], ptr[2], pl.inc[2], p)
+    if op == OP_GATED_BACKWARD:
+        return fa_gated_backward(act, dt, n, ptr[0], pl.inc[0], ptr[1], pl.inc[1], ptr[2], pl.inc[2],
+                                 ptr[3], pl.inc[3], ptr[4], pl.inc[4], p)
+    if op == OP_BACKWARD:
+        return fa_backward(act, dt, n, ptr[0], pl.inc[0], ptr[1], pl.inc[1], NULL, 0,
+                           ptr[2], pl.inc[2], p)
+    return fa_backward(act, dt, n, ptr[0], pl.inc[0], NULL, 0, ptr[1], pl.inc[1], ptr[2], pl.inc[2], p)
+
+
+cdef fa_status _run(int op, bint rowwise, fa_activation act, fa_dtype dt, int nop, char **ptr0,
+                    Plan *pl, const fa_params *p, cnp.npy_intp itemsize,
+                    cnp.npy_intp lo, cnp.npy_intp hi) noexcept nogil:
+    """Units [lo, hi) of the plan's walk, in order: units are elements (eltwise) or rows
+    (rowwise) of the outer loops times the innermost run. The whole call is [0, _units(pl))."""
     cdef cnp.npy_intp idx[MAXDIM]
-    cdef cnp.npy_intp it, count = 1
+    cdef char *ptr[MAXOP]
+    cdef char *q[MAXOP]
+    cdef cnp.npy_intp n = pl.n, base, rem, start, stop
     cdef int d, k
-    cdef fa_status st = 0
-    for d in range(pl.nloop):
-        idx[d] = 0
-        count *= pl.shape[d]
-    for it in range(count):
-        if rowwise:
-            if op == OP_FORWARD:
-                st = fa_rowwise_forward(act, dt, pl.n, pl.cols, ptr[0], pl.inc[0], pl.cinc[0],
-                                        ptr[1], pl.inc[1], pl.cinc[1], p)
-            elif op == OP_BACKWARD:
-                st = fa_rowwise_backward(act, dt, pl.n, pl.cols, ptr[0], pl.inc[0], pl.cinc[0],
-                                         ptr[1], pl.inc[1], pl.cinc[1], NULL, 0, 0,
-                                         ptr[2], pl.inc[2], pl.cinc[2], p)
-            else:
-                st = fa_rowwise_backward(act, dt, pl.n, pl.cols, ptr[0], pl.inc[0], pl.cinc[0],
-                                         NULL, 0, 0, ptr[1], pl.inc[1], pl.cinc[1],
-                                         ptr[2], pl.inc[2], pl.cinc[2], p)
-        elif op == OP_FORWARD:
-            st = fa_forward(act, dt, pl.n, ptr[0], pl.inc[0], ptr[1], pl.inc[1], p)
-        elif op == OP_GATED:
-            st = fa_gated_forward(act, dt, pl.n, ptr[0], pl.inc[0], ptr[1], pl.inc[1], ptr[2], pl.inc[2], p)
-        elif op == OP_GATED_BACKWARD:
-            st = fa_gated_backward(act, dt, pl.n, ptr[0], pl.inc[0], ptr[1], pl.inc[1], ptr[2], pl.inc[2],
-                                   ptr[3], pl.inc[3], ptr[4], pl.inc[4], p)
-        elif op == OP_BACKWARD:
-            st = fa_backward(act, dt, pl.n, ptr[0], pl.inc[0], ptr[1], pl.inc[1], NULL, 0,
-                             ptr[2], pl.inc[2], p)
-        else:
-            st = fa_backward(act, dt, pl.n, ptr[0], pl.inc[0], NULL, 0, ptr[1], pl.inc[1],
-                             ptr[2], pl.inc[2], p)
+    cdef fa_status st
+    if n <= 0 or lo >= hi:
+        return 0
+    base = (lo // n) * n  # the first unit of the outer iteration that holds lo
+    rem = lo // n
+    for k in range(nop):
+        ptr[k] = ptr0[k]
+    d = pl.nloop - 1
+    while d >= 0:
+        idx[d] = rem % pl.shape[d]
+        rem = rem // pl.shape[d]
+        for k in range(nop):
+            ptr[k] += idx[d] * pl.strides[k][d]
+        d -= 1
+    while base < hi:
+        start = lo - base if lo > base else 0
+        stop = hi - base if hi - base < n else n
+        for k in range(nop):
+            q[k] = ptr[k] + start * pl.inc[k] * itemsize
+        st = _call1(op, rowwise, act, dt, q, stop - start, pl, p)
         if st != 0:
             return st
+        base += n
         # advance the odometer over the looped dimensions
         d = pl.nloop - 1
         while d >= 0:
@@ -190,6 +213,76 @@ cdef fa_status _run(int op, bint rowwise, fa_activation act, fa_dtype dt, int no
                 ptr[k] -= pl.strides[k][d] * pl.shape[d]
             idx[d] = 0
             d -= 1
+    return 0
+
+
+cdef inline cnp.npy_intp _units(Plan *pl) noexcept nogil:
+    cdef cnp.npy_intp u = pl.n
+    cdef int d
+    for d in range(pl.nloop):
+        u *= pl.shape[d]
+    return u
+
+
+# ---- one call in parts, for a thread pool ---------------------------------------------------------
+# The numba backend runs a call's parts on its threads (a prange over k calling part_entry()): the
+# same C kernels on subranges of the same walk, so every kernel has one implementation and the
+# results are bit-identical to one native call, on any number of threads.
+
+cdef enum:
+    WHAT_ELTWISE = 0   # eltwise and gated: elements of the plan's walk
+    WHAT_ROWWISE = 1   # rows of the plan's walk
+    WHAT_RANDOM = 2    # dropout / rrelu, contiguous: element i has counter offset + i
+    WHAT_CHANNEL = 3   # channel-wise forward, contiguous (outer, channels, inner): parts of outer
+    PART_ALIGN = 64    # element parts start on multiples of this (whole cache lines and vectors)
+
+cdef struct Job:
+    int what, op, nop
+    fa_activation act
+    fa_dtype dt
+    char *ptr[MAXOP]
+    Plan pl
+    fa_params p
+    cnp.npy_intp itemsize, units, align
+    uint64_t seed, offset
+    size_t channels, inner
+
+
+cdef inline cnp.npy_intp _bound(Job *j, cnp.npy_intp k, cnp.npy_intp parts) noexcept nogil:
+    if k >= parts:
+        return j.units
+    cdef cnp.npy_intp b = j.units * k // parts
+    return b - b % j.align
+
+
+cdef int _part(void *job, cnp.npy_intp k, cnp.npy_intp parts) noexcept nogil:
+    """Run part k of `parts` of a Job: its units [bound(k), bound(k + 1))."""
+    cdef Job *j = <Job *>job
+    cdef cnp.npy_intp lo = _bound(j, k, parts), hi = _bound(j, k + 1, parts)
+    cdef cnp.npy_intp s = lo * j.itemsize
+    if lo >= hi:
+        return 0
+    if j.what == WHAT_ELTWISE or j.what == WHAT_ROWWISE:
+        return _run(j.op, j.what == WHAT_ROWWISE, j.act, j.dt, j.nop, j.ptr, &j.pl, &j.p, j.itemsize, lo, hi)
+    if j.what == WHAT_RANDOM:
+        if j.op == OP_FORWARD:
+            return fa_random_forward(j.act, j.dt, hi - lo, j.ptr[0] + s, j.ptr[1] + s, j.seed, j.offset + lo, &j.p)
+        return fa_random_backward(j.act, j.dt, hi - lo, j.ptr[0] + s, j.ptr[1] + s, j.ptr[2] + s,
+                                  j.seed, j.offset + lo, &j.p)
+    s *= j.channels * j.inner
+    return fa_channelwise_forward(j.act, j.dt, hi - lo, j.channels, j.inner, j.ptr[0] + s, j.ptr[1], j.ptr[2] + s)
+
+
+cdef int _launch(Job *job, runner, Py_ssize_t parts) except -1:
+    """runner(entry, job, parts, status) runs part k of the job for each k < parts on its threads."""
+    cdef cnp.npy_intp n = max(1, min(parts, (job.units + job.align - 1) // job.align))
+    cdef cnp.ndarray status = cnp.PyArray_ZEROS(1, &n, cnp.NPY_INT32, 0)
+    cdef int *st = <int *>cnp.PyArray_DATA(status)
+    cdef cnp.npy_intp k
+    runner(<size_t>&_part, <size_t>job, n, status)
+    for k in range(n):
+        if st[k] != 0:
+            _raise(st[k])
     return 0
 
 
@@ -215,24 +308,37 @@ cdef int _raise(fa_status st) except -1:
 
 
 cdef int _exec(int op, bint rowwise, int act, int nop, char **ptr, cnp.npy_intp **strd, int nd,
-               cnp.npy_intp *shape, cnp.npy_intp itemsize, fa_dtype dt, const fa_params *p) except -1:
-    """Plan and run one call (operands' data and byte strides; the output last)."""
-    cdef Plan pl
+               cnp.npy_intp *shape, cnp.npy_intp itemsize, fa_dtype dt, const fa_params *p,
+               object runner=None, Py_ssize_t parts=1) except -1:
+    """Plan and run one call (operands' data and byte strides; the output last): on this
+    thread, or with a runner in parts on a thread pool (see _launch)."""
+    cdef Job job
+    cdef Plan *pl = &job.pl
     cdef fa_status st
-    _plan(nop, nd, shape, strd, itemsize, rowwise, &pl)
+    cdef int k
+    _plan(nop, nd, shape, strd, itemsize, rowwise, pl)
     if pl.total == 0:
         return 0
+    if runner is not None:
+        job.what, job.op, job.act, job.nop, job.dt, job.itemsize = (
+            WHAT_ROWWISE if rowwise else WHAT_ELTWISE), op, act, nop, dt, itemsize
+        job.p = p[0]
+        job.units = _units(pl)
+        job.align = 1 if rowwise else PART_ALIGN
+        for k in range(nop):
+            job.ptr[k] = ptr[k]
+        return _launch(&job, runner, parts)
     if pl.total > GIL_THRESHOLD:
         with nogil:
-            st = _run(op, rowwise, act, dt, nop, ptr, &pl, p)
+            st = _run(op, rowwise, act, dt, nop, ptr, pl, p, itemsize, 0, _units(pl))
     else:
-        st = _run(op, rowwise, act, dt, nop, ptr, &pl, p)
+        st = _run(op, rowwise, act, dt, nop, ptr, pl, p, itemsize, 0, _units(pl))
     if st != 0:
         _raise(st)
     return 0
 
 
-def _call(int op, bint rowwise, int act, tuple arrays, tuple params):
+def _call(int op, bint rowwise, int act, tuple arrays, tuple params, runner=None, Py_ssize_t parts=1):
     cdef int nop = len(arrays), k
     cdef cnp.ndarray a, out = arrays[nop - 1]
     cdef char *ptr[MAXOP]
@@ -245,7 +351,7 @@ def _call(int op, bint rowwise, int act, tuple arrays, tuple params):
     cdef fa_dtype dt = _dtype(out)
     _fill_params(params, &p)
     _exec(op, rowwise, act, nop, ptr, strd, cnp.PyArray_NDIM(out), cnp.PyArray_DIMS(out),
-          cnp.PyArray_ITEMSIZE(out), dt, &p)
+          cnp.PyArray_ITEMSIZE(out), dt, &p, runner, parts)
 
 
 def eltwise(int op, int act, tuple arrays, tuple params):
@@ -354,6 +460,41 @@ def collapse(tuple arrays, bint rowwise=False):
     return tuple(shape), strides
 
 
+def part_entry():
+    """Address of ``int part(void *job, intptr_t k, intptr_t parts)``, which runs part k of a job."""
+    return <size_t>&_part
+
+
+def run_parts(runner, Py_ssize_t parts, int what, int op, int act, tuple arrays, tuple params,
+              uint64_t seed=0, uint64_t offset=0, Py_ssize_t channels=0, Py_ssize_t inner=0):
+    """Run one call (operands as eltwise/rowwise/random/channelwise_forward) as up to `parts`
+    parts through ``runner(part_entry(), job, parts, status)``, which must run part k for every
+    k in range(parts) (in any order, on any threads) and store its status in status[k]."""
+    if what == WHAT_ELTWISE or what == WHAT_ROWWISE:
+        _call(op, what == WHAT_ROWWISE, act, arrays, params, runner, parts)
+        return
+    cdef Job job
+    cdef int k
+    cdef cnp.ndarray out = arrays[len(arrays) - 1]
+    memset(&job, 0, sizeof(Job))
+    job.what, job.op, job.act, job.nop = what, op, act, len(arrays)
+    job.dt = _dtype(out)
+    job.itemsize = cnp.PyArray_ITEMSIZE(out)
+    job.seed, job.offset = seed, offset
+    _fill_params(params, &job.p)
+    for k in range(job.nop):
+        job.ptr[k] = <char *>cnp.PyArray_DATA(<cnp.ndarray>arrays[k])
+    if what == WHAT_RANDOM:
+        job.align = PART_ALIGN
+        job.units = cnp.PyArray_SIZE(out)
+    else:
+        job.align = 1
+        job.channels, job.inner = channels, inner
+        job.units = cnp.PyArray_SIZE(out) // (channels * inner) if channels * inner else 0
+    if job.units:
+        _launch(&job, runner, parts)
+
+
 def describe():
     """Details for fastact.show_config()."""
     return {"version": version(), "threads": 1, "simd": simd_level(),
@@ -436,6 +577,10 @@ cdef object _K_THRESHOLD = b"FASTACT_NUMBA_THRESHOLD"
 cdef object _NATIVE = "native"
 cdef object _NP_FLOAT64 = __import__("numpy").float64
 cdef object _dispatch = None
+cdef object _par_runner = None     # set_parallel()
+cdef object _loaded = None         # fastact._dispatch._loaded: the backends that loaded
+cdef object _K_NUMBA = "numba"
+cdef Py_ssize_t _par_parts = 1
 cdef unsigned long long _fast_calls = 0
 cdef bint _enabled = True
 
@@ -448,7 +593,7 @@ def _dispatch_changed():
 
 
 cdef _setup():
-    global _dispatch, _environ, _log, _log_cache
+    global _dispatch, _environ, _log, _log_cache, _loaded
     if _dispatch is not None:
         return
     import os
@@ -461,6 +606,7 @@ cdef _setup():
     if type(_log_cache) is not dict:
         _log_cache = None
     _dispatch = d
+    _loaded = d._loaded
     d._listeners.append(_dispatch_changed)
     _dispatch_changed()
 
@@ -491,40 +637,65 @@ cdef bint _quiet() except -1:
     return not _log.isEnabledFor(_DEBUG)
 
 
-cdef bint _native_chosen(bint forced_native, Py_ssize_t size) except -1:
-    """True when fastact._dispatch.select would pick the native backend without an error."""
+cdef enum:
+    CHOSE_GENERAL = 0
+    CHOSE_NATIVE = 1
+    CHOSE_PARALLEL = 2
+
+
+cdef int _chosen(bint forced_native, Py_ssize_t size) except -1:
+    """What fastact._dispatch.select would pick without an error or a warning: CHOSE_NATIVE,
+    CHOSE_PARALLEL (numba, automatically: above the threshold, with the backend loaded and a
+    thread-safe layer), or CHOSE_GENERAL (let the general path decide)."""
     global _threshold_env, _env_threshold, _base_threshold
     cdef PyObject *v
+    cdef Py_ssize_t threshold
     if _environ is None or not _quiet():
-        return False
+        return CHOSE_GENERAL
     if forced_native:  # backend="native" on the call
-        return True
+        return CHOSE_NATIVE
     if _n_forced:  # a use_backend() block somewhere: the thread-local choice decides
-        return False
+        return CHOSE_GENERAL
     v = PyDict_GetItemWithError(<PyObject *>_environ, <PyObject *>_K_BACKEND)
     if v == NULL and PyErr_Occurred():
         PyErr_Clear()
-        return False
+        return CHOSE_GENERAL
     if v != NULL and PyBytes_GET_SIZE(v) > 0:
-        return <object>v == b"native"
+        return CHOSE_NATIVE if <object>v == b"native" else CHOSE_GENERAL
     v = PyDict_GetItemWithError(<PyObject *>_environ, <PyObject *>_K_THRESHOLD)
     if v == NULL and PyErr_Occurred():
         PyErr_Clear()
-        return False
+        return CHOSE_GENERAL
     if v != NULL and PyBytes_GET_SIZE(v) > 0:
         if v != <PyObject *>_threshold_env:
             try:
                 _env_threshold = _dispatch.numba_threshold()[0]
             except Exception:  # a bad value: the general path raises
-                return False
+                return CHOSE_GENERAL
             _threshold_env = <object>v
-        return size < _env_threshold
-    if _base_threshold < 0:
-        try:
-            _base_threshold = _dispatch.numba_threshold()[0]
-        except Exception:
-            return False
-    return size < _base_threshold
+        threshold = _env_threshold
+    else:
+        if _base_threshold < 0:
+            try:
+                _base_threshold = _dispatch.numba_threshold()[0]
+            except Exception:
+                return CHOSE_GENERAL
+        threshold = _base_threshold
+    if size < threshold:
+        return CHOSE_NATIVE
+    if _par_runner is not None and PyDict_GetItemWithError(<PyObject *>_loaded, <PyObject *>_K_NUMBA) != NULL:
+        return CHOSE_PARALLEL
+    PyErr_Clear()
+    return CHOSE_GENERAL
+
+
+def set_parallel(runner, Py_ssize_t parts):
+    """The numba backend, once loaded on a thread-safe layer: the fast path runs calls that the
+    dispatcher would send to it as runner's parts (see _launch) itself. None: never."""
+    global _par_runner, _par_parts
+    _par_runner, _par_parts = runner, parts
+
+
 
 
 cdef inline bint _plain(PyObject *a) noexcept:
@@ -672,6 +843,7 @@ cdef object _fast(Function f, PyObject **args, Py_ssize_t nargs, PyObject *kwnam
     cdef Py_ssize_t i, nkw = 0, axis = -1
     cdef int k, s, op, nop, nd
     cdef bint changed = False, forced_native = False
+    cdef int chose
     cdef fa_params p
     cdef cnp.ndarray src, dst, dy = None
     cdef char *ptr[3]
@@ -762,8 +934,10 @@ cdef object _fast(Function f, PyObject **args, Py_ssize_t nargs, PyObject *kwnam
             return None
         if axis < 0:
             axis += nd
-    if not _native_chosen(forced_native, cnp.PyArray_SIZE(src)):
+    chose = _chosen(forced_native, cnp.PyArray_SIZE(src))
+    if chose == CHOSE_GENERAL:
         return None
+    runner = _par_runner if chose == CHOSE_PARALLEL else None
     # out=: the same shape and dtype, writeable, not partially overlapping an input
     v = slot[S_OUT]
     if v != NULL and v != Py_None:
@@ -795,10 +969,10 @@ cdef object _fast(Function f, PyObject **args, Py_ssize_t nargs, PyObject *kwnam
             strd[s] = perm[s]
         shape[nd - 1] = cnp.PyArray_DIMS(src)[axis]
         _exec(op, True, f.act, nop, ptr, strd, nd, shape, cnp.PyArray_ITEMSIZE(src),
-              FA_F32 if cnp.PyArray_TYPE(src) == cnp.NPY_FLOAT32 else FA_F64, &p)
+              FA_F32 if cnp.PyArray_TYPE(src) == cnp.NPY_FLOAT32 else FA_F64, &p, runner, _par_parts)
     else:
         _exec(op, f.rowwise, f.act, nop, ptr, strd, nd, cnp.PyArray_DIMS(src), cnp.PyArray_ITEMSIZE(src),
-              FA_F32 if cnp.PyArray_TYPE(src) == cnp.NPY_FLOAT32 else FA_F64, &p)
+              FA_F32 if cnp.PyArray_TYPE(src) == cnp.NPY_FLOAT32 else FA_F64, &p, runner, _par_parts)
     _fast_calls += 1
     if v != NULL and v != Py_None:
         return dst
