@@ -165,30 +165,45 @@ def plot(names: list[str], path: str) -> str:
 
 
 def calibrate(write: bool = True) -> str:
-    """Time native (1 thread, C/SIMD) against numba (all threads) on float32
-    sigmoid and relu, forward, and store the size from which numba wins."""
+    """Time native (the C kernels on this thread) against numba (the same kernels on all
+    threads), each as an automatic call takes it, on float32 sigmoid and relu forward, and store
+    the size from which numba wins for both at that size and every larger one."""
     from fastact import _dispatch
 
-    _dispatch.load("numba")  # BackendUnavailable: nothing to measure against, nothing stored
+    nb = _dispatch.load("numba")  # BackendUnavailable: nothing to measure against, nothing stored
     rng = np.random.default_rng(0)
     sizes = [2**k for k in range(10, 23)]
-    rows, crossover = [], None
-
-    for n in sizes:
-        x = rng.standard_normal(n).astype(np.float32)
-        y = np.empty_like(x)
-        reps = max(5, min(200, 2**22 // n))
-        ratio = []
-        for name in ("sigmoid", "relu"):
-            f = getattr(fastact, name)
-            f(x, out=y, backend="numba")  # compile / load
-            tn = _best(lambda f=f, x=x, y=y: f(x, out=y, backend="native"), reps)
-            tb = _best(lambda f=f, x=x, y=y: f(x, out=y, backend="numba"), reps)
-            ratio.append(tn / tb)
-        rows.append(f"{n:>9d}  native/numba time: sigmoid {ratio[0]:5.2f}  relu {ratio[1]:5.2f}")
-        if crossover is None and min(ratio) > 1.0:
-            crossover = n
-    crossover = crossover or sizes[-1] * 2
+    rows, wins = [], []
+    saved = os.environ.get("FASTACT_NUMBA_THRESHOLD")
+    try:
+        for n in sizes:
+            x = rng.standard_normal(n).astype(np.float32)
+            y = np.empty_like(x)
+            reps = max(5, min(200, 2**22 // n))
+            ratio = []
+            for name in ("sigmoid", "relu"):
+                f = getattr(fastact, name)
+                os.environ["FASTACT_NUMBA_THRESHOLD"] = "1"  # every automatic call: numba
+                f(x, out=y)  # compile / load
+                launched = nb.launches[0]
+                tb = _best(lambda f=f, x=x, y=y: f(x, out=y), reps)
+                if nb.launches[0] == launched:
+                    raise fastact.BackendUnavailable("calibrate: the automatic calls did not run on numba")
+                os.environ["FASTACT_NUMBA_THRESHOLD"] = str(2**62)  # every automatic call: native
+                tn = _best(lambda f=f, x=x, y=y: f(x, out=y), reps)
+                ratio.append(tn / tb)
+            rows.append(f"{n:>9d}  native/numba time: sigmoid {ratio[0]:5.2f}  relu {ratio[1]:5.2f}")
+            wins.append(min(ratio) > 1.0)
+    finally:
+        if saved is None:
+            os.environ.pop("FASTACT_NUMBA_THRESHOLD", None)
+        else:
+            os.environ["FASTACT_NUMBA_THRESHOLD"] = saved
+    crossover = sizes[-1] * 2
+    for n, w in zip(reversed(sizes), reversed(wins), strict=True):
+        if not w:
+            break
+        crossover = n
     out = "\n".join(rows) + f"\nnumba from {crossover} elements"
     if write:
         path = _dispatch.config_path()
