@@ -91,6 +91,15 @@ class Activation:
     # the forward bound is ulp + cond(x), cond = |x f'(x) / f(x)| the condition number: for
     # formulas that must round an intermediate argument (e.g. the cubic inside gelu_tanh)
     ulp_cond: bool = False
+    # eltwise only: a fast form of forward and backward, for the C loops. Where the guard
+    # fast_when (a condition on x and the formula's own locals) holds, the conditions of
+    # fast_assume ((source text, truth) pairs) are constants and exp's argument keeps e^arg a
+    # normal number, so exp may be the single-scaling fa_expn: the same bits as the formula,
+    # with its tail handling compiled away. The C loops check the guard per block of elements
+    # and run the fast form on blocks where it holds everywhere (tests/test_fast_forms.py
+    # checks the bits); every other backend evaluates the formula as written.
+    fast_when: str = ""
+    fast_assume: tuple = ()
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -194,6 +203,7 @@ dy * (e * r * r)
 """,
         backward_y="dy * (y * (1 - y))",
         ulp=(4, 4), ulp_backward=(6, 4),
+        fast_when="abs(x) <= 87",
         torch="sigmoid",
     ),
     Activation(
@@ -355,6 +365,7 @@ d = where(t < -80, (e + x * e * u) * 6.02357383788647902928e-8, s + x * (e * r *
 dy * where(abs(x) < 1e10, d, s)
 """,
         ulp=(4, 8), ulp_backward=(5, 8), ulp_cond=True,
+        fast_when="abs(t) <= 80", fast_assume=(("t < -80", False), ("abs(x) < 1e10", True)),
         torch="gelu", variant=("gelu", "approximate", "tanh"),
         notes="Written as x*sigmoid(2u): no cancellation for negative x (PyTorch's 1 + tanh loses it).",
     ),
@@ -376,6 +387,7 @@ s = where(t >= 0, r, e * r)
 d = where(t < -80, (e + t * e) * 6.02357383788647902928e-8, s + t * (e * r * r))
 dy * where(abs(x) < 1e10, d, s)
 """,
+        fast_when="abs(t) <= 80", fast_assume=(("t < -80", False), ("abs(x) < 1e10", True)),
         ulp=(3, 4), ulp_backward=(4, 8), ulp_cond=True,
     ),
     Activation(
@@ -395,6 +407,7 @@ d = where(x < -80, (e + x * e) * 6.02357383788647902928e-8, s + x * (e * r * r))
 dy * where(abs(x) < 1e10, d, s)
 """,
         ulp=(4, 4), ulp_backward=(7, 4),
+        fast_when="abs(x) <= 80", fast_assume=(("x < -80", False), ("abs(x) < 1e10", True)),
         torch="silu",
     ),
     Activation(
@@ -443,6 +456,7 @@ d = t + x * q * (1 + t) * s
 dy * where(abs(x) >= 1e10, where(x > 0, 1, 0), where(x < -80, (e + x * e) * 6.02357383788647902928e-8, d))
 """,
         ulp=(5, 8), ulp_backward=(8, 8),
+        fast_when="abs(x) <= 80", fast_assume=(("x < -80", False), ("abs(x) >= 1e10", False)),
         torch="mish",
         notes="t = tanh(softplus(x)) and q = 1 - t in closed forms in e = exp(-|x|): no cancellation.",
     ),

@@ -68,8 +68,12 @@ def parse(src: str) -> tuple[list[tuple[str, ast.expr]], ast.expr]:
 class CTranslator:
     """Translate one formula to the body of a C function of type T."""
 
-    def __init__(self, reg, act, ctype: str, sfx: str, variables: set[str], src: str, rename=None):
+    def __init__(self, reg, act, ctype: str, sfx: str, variables: set[str], src: str, rename=None,
+                 assume: dict | None = None):
+        """assume: the fast form (see Activation.fast_when): these conditions (source text ->
+        truth) are constants and exp is fa_expn, exact where the guard holds."""
         self.reg, self.act, self.ctype, self.sfx, self.src = reg, act, ctype, sfx, src.strip()
+        self.assume = assume
         self.names = set(variables) | set(act.param_names)
         self.rename = rename or {}
         self.args = sorted(variables)
@@ -97,6 +101,8 @@ class CTranslator:
             return f"(!{self.expr(n.operand)})"
         if isinstance(n, ast.BinOp) and type(n.op) in BINOPS:
             return f"({self.expr(n.left)} {BINOPS[type(n.op)]} {self.expr(n.right)})"
+        if self.assume is not None and isinstance(n, ast.Compare) and ast.unparse(n) in self.assume:
+            return "1" if self.assume[ast.unparse(n)] else "0"
         if isinstance(n, ast.Compare) and len(n.ops) == 1 and type(n.ops[0]) in CMPOPS:
             return f"({self.expr(n.left)} {CMPOPS[type(n.ops[0])]} {self.expr(n.comparators[0])})"
         if isinstance(n, ast.BoolOp):  # non-short-circuit: keeps the loop branch-free
@@ -117,6 +123,8 @@ class CTranslator:
         if fn in ("min", "max") and len(args) == 2:
             a, b = (self.expr(v) for v in args)
             return f"(({a}) {'<' if fn == 'min' else '>'} ({b}) ? ({a}) : ({b}))"
+        if fn == "exp" and self.assume is not None:
+            return f"fa_expn_{self.sfx}({self.expr(args[0])})"
         if fn in MATH:
             cname = MATH[fn][self.ctype == "double"]
             return f"{cname}({', '.join(self.expr(v) for v in args)})"
@@ -207,6 +215,8 @@ class PyTranslator(CTranslator):
         if fn in ("min", "max") and len(args) == 2:
             a, b = (self.expr(v) for v in args)
             return f"({a} if {a} {'<' if fn == 'min' else '>'} {b} else {b})"
+        if fn == "expn":
+            raise FormulaError(f"{self.act.name}: expn is the C loops' fast form of exp (fast_when), not a formula's")
         if fn == "abs":
             return f"abs({self.expr(args[0])})"
         if fn == "sqrt":  # correctly rounded in double, so also for float after rounding
@@ -259,6 +269,8 @@ def gen_scalar(reg) -> str:
             else:
                 out += ["    " + line for line in CTranslator(reg, act, ctype, sfx, set(args), src).body()]
             out.append("}")
+        if act.kind == "eltwise":
+            out += _fast_forms(reg, act)
         # parameter checks (on the double parameters as given by the caller)
         conds = [f"p[{i}] == p[{i}]" for i in range(len(act.params))]  # not NaN
         for prm in act.params:
@@ -279,6 +291,44 @@ def gen_scalar(reg) -> str:
         out.append("")
     out += ["#endif", ""]
     return "\n".join(out)
+
+
+def _fast_forms(reg, act) -> list[str]:
+    """fa__<name>_{fwd,bwd}ok_<sfx> (the guard: 1 where the fast form gives the formula's bits)
+    and fa__<name>_{fwd,bwd}fast_<sfx> (the formula with act.fast_assume folded and exp as
+    fa_expn), read by the C loops in blocks; without act.fast_when: guard 0, fast = formula."""
+    out = []
+    for ctype, sfx, role, args, src in _roles(act):
+        if role not in ("fwd", "bwd"):
+            continue
+        sig = ", ".join(f"{ctype} {a}" for a in args)
+        call = ", ".join(args)
+        if not act.fast_when or src is None:
+            out.append(f"FA_INLINE int fa__{act.name}_{role}ok_{sfx}({sig}, const {ctype} *prm) "
+                       f"{{ {' '.join(f'(void){a};' for a in args)} (void)prm; return 0; }}")
+            out.append(f"FA_INLINE {ctype} fa__{act.name}_{role}fast_{sfx}({sig}, const {ctype} *prm) "
+                       f"{{ return fa__{act.name}_{role}_{sfx}({call}, prm); }}")
+            continue
+        assume = dict(act.fast_assume)
+        assigns, _ = parse(src)
+        need = {n.id for n in ast.walk(parse(act.fast_when)[1]) if isinstance(n, ast.Name)}
+        kept = []
+        for name, v in reversed(assigns):  # the locals the guard reads, and theirs
+            if name in need:
+                kept.insert(0, (name, v))
+                need |= {n.id for n in ast.walk(v) if isinstance(n, ast.Name)}
+        text = src.strip()  # the constants as written: unparse would round them through double
+        guard_src = "".join(f"{name} = {ast.get_source_segment(text, v)}\n" for name, v in kept) + act.fast_when
+        for fn, body_src, rtype in ((f"{role}ok", guard_src, "int"), (f"{role}fast", src, ctype)):
+            tr = CTranslator(reg, act, ctype, sfx, set(args), body_src, assume=assume)
+            body = tr.body()
+            if rtype == "int":
+                body[-1] = body[-1].replace("return ", "return (int)", 1)
+            out.append(f"FA_INLINE {rtype} fa__{act.name}_{fn}_{sfx}({sig}, const {ctype} *prm) {{")
+            out += ["    " + line for line in body]
+            out.append("}")
+    out.append(f"enum {{ fa__{act.name}_has_fast = {int(bool(act.fast_when))} }};")
+    return out
 
 
 def _param_cond(act, cond: str) -> str:

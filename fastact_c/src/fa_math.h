@@ -166,6 +166,16 @@ FA_INLINE double fa_exp_f64(double x)
     return x < -746.0 ? 0.0 : y;
 }
 
+/* fa_expn_f64: e^x as fa_exp_f64 with one scaling by 2^n, valid for n in
+ * [-1022, 1023] (x in about [-708, 708]), where it gives fa_exp_f64's bits;
+ * garbage elsewhere (see fa_expn_f32). */
+FA_INLINE double fa_expn_f64(double x)
+{
+    const double n = fa_i_round(x * FA_I_INV_LN2);
+    const double r = fa_i_fma(n, -FA_I_LN2_LO, fa_i_fma(n, -FA_I_LN2_HI, x));
+    return (1.0 + (r + fa_i_expm1_tail(r))) * fa_i_pow2i(n);
+}
+
 /* ------------------------------------------------------------------------ */
 /* expm1                                                                    */
 /* ------------------------------------------------------------------------ */
@@ -400,6 +410,19 @@ FA_INLINE float fa_exp_f32(float x)
     float y = (p * fa_i_pow2if(n1)) * fa_i_pow2if(n - n1);
     y = x > 150.0f ? fa_i_inff() : y;       /* NaN passes through */
     return x < -150.0f ? 0.0f : y;
+}
+
+/* fa_expn_f32: e^x as fa_exp_f32 without its range handling: one scaling
+ * by 2^n, valid while n = round(x/ln2) is in [-126, 127], i.e. x in about
+ * [-87.6, 88.3], where it gives fa_exp_f32's bits (both round the exact
+ * e^r 2^n once).  Other x give garbage: only for the fast forms of the
+ * kernels, whose guard keeps x in range (Activation.fast_when). */
+FA_INLINE float fa_expn_f32(float x)
+{
+    const float n = fa_i_roundf(x * FA_I_INV_LN2F);
+    float r = fa_i_fmaf(n, -FA_I_LN2F_HI, x);
+    r = fa_i_fmaf(n, -FA_I_LN2F_LO, r);
+    return (1.0f + fa_i_expm1_polyf(r)) * fa_i_pow2if(n);
 }
 
 /* e^(hi + lo) as (return value) * (*s) for |lo| <= ulp(hi): the reduced

@@ -32,6 +32,7 @@
 #define FA_SIMD FA_PRAGMA_(omp simd)
 #define FA_SIMD_SUM(...) FA_PRAGMA_(omp simd reduction(+ : __VA_ARGS__))
 #define FA_SIMD_MAX(v) FA_PRAGMA_(omp simd reduction(max : v))
+#define FA_SIMD_AND(v) FA_PRAGMA_(omp simd reduction(& : v))
 
 /* ---- library information ------------------------------------------------ */
 
@@ -171,21 +172,58 @@ static fa_status fa__check_mat(size_t rows, size_t cols, const void *ptr, ptrdif
     }
 #define FA_AT(ptr, inc) (ptr)[(ptrdiff_t)i * (inc)]
 
+/* With a fast form (the registry's fast_when; scalar_gen.h's fa__<name>_has_fast), blocks of
+ * FA_FAST_BLOCK elements whose guard holds everywhere run the fast form -- the formula's bits
+ * without its tail handling -- and other blocks the formula. The guard pass reads the whole
+ * block before anything is written, so in-place calls are safe. */
+#define FA_FAST_BLOCK 256
+#define FA_GUARDED_LOOP(HAS_FAST, OK, FAST, STMT)                                          \
+    if (HAS_FAST) {                                                                        \
+        for (size_t b_ = 0; b_ < n; b_ += FA_FAST_BLOCK) {                                 \
+            const size_t e_ = n - b_ < FA_FAST_BLOCK ? n : b_ + FA_FAST_BLOCK;             \
+            int ok_ = 1;                                                                   \
+            FA_SIMD_AND(ok_) for (size_t i = b_; i < e_; i++) ok_ &= (OK);                 \
+            if (ok_) {                                                                     \
+                FA_SIMD for (size_t i = b_; i < e_; i++) FAST;                             \
+            } else {                                                                       \
+                FA_SIMD for (size_t i = b_; i < e_; i++) STMT;                             \
+            }                                                                              \
+        }                                                                                  \
+    } else {                                                                               \
+        FA_SIMD for (size_t i = 0; i < n; i++) STMT;                                       \
+    }
+#define FA_FAST_LOOP(HAS_FAST, OKC, FASTC, STMTC, OKS, FASTS, STMTS, CONTIG) \
+    if (CONTIG) {                                                            \
+        FA_GUARDED_LOOP(HAS_FAST, OKC, FASTC, STMTC)                         \
+    } else {                                                                 \
+        FA_GUARDED_LOOP(HAS_FAST, OKS, FASTS, STMTS)                         \
+    }
+
 #define FA_DEFINE_ELTWISE_(name, NAME, from_y, SFX, T, DT)                                                 \
     FA_CLONES static void fa__##name##_fwd_loop_##SFX(size_t n, const T *x, ptrdiff_t incx, T *y,    \
                                                       ptrdiff_t incy, const fa_params *prm) {        \
         FA_LOCAL_PARAMS(T, prm)                                                                      \
-        FA_ELTWISE_LOOP(y[i] = fa__##name##_fwd_##SFX(x[i], pv),                                     \
-                        FA_AT(y, incy) = fa__##name##_fwd_##SFX(FA_AT(x, incx), pv),                 \
-                        incx == 1 && incy == 1)                                                      \
+        FA_FAST_LOOP(fa__##name##_has_fast,                                                          \
+                     fa__##name##_fwdok_##SFX(x[i], pv),                                             \
+                     y[i] = fa__##name##_fwdfast_##SFX(x[i], pv),                                    \
+                     y[i] = fa__##name##_fwd_##SFX(x[i], pv),                                        \
+                     fa__##name##_fwdok_##SFX(FA_AT(x, incx), pv),                                   \
+                     FA_AT(y, incy) = fa__##name##_fwdfast_##SFX(FA_AT(x, incx), pv),                \
+                     FA_AT(y, incy) = fa__##name##_fwd_##SFX(FA_AT(x, incx), pv),                    \
+                     incx == 1 && incy == 1)                                                         \
     }                                                                                                \
     FA_CLONES static void fa__##name##_bwd_loop_##SFX(size_t n, const T *dy, ptrdiff_t incdy,        \
                                                       const T *x, ptrdiff_t incx, T *dx,             \
                                                       ptrdiff_t incdx, const fa_params *prm) {       \
         FA_LOCAL_PARAMS(T, prm)                                                                      \
-        FA_ELTWISE_LOOP(dx[i] = fa__##name##_bwd_##SFX(dy[i], x[i], pv),                             \
-                        FA_AT(dx, incdx) = fa__##name##_bwd_##SFX(FA_AT(dy, incdy), FA_AT(x, incx), pv), \
-                        incdy == 1 && incx == 1 && incdx == 1)                                       \
+        FA_FAST_LOOP(fa__##name##_has_fast,                                                          \
+                     fa__##name##_bwdok_##SFX(dy[i], x[i], pv),                                      \
+                     dx[i] = fa__##name##_bwdfast_##SFX(dy[i], x[i], pv),                            \
+                     dx[i] = fa__##name##_bwd_##SFX(dy[i], x[i], pv),                                \
+                     fa__##name##_bwdok_##SFX(FA_AT(dy, incdy), FA_AT(x, incx), pv),                 \
+                     FA_AT(dx, incdx) = fa__##name##_bwdfast_##SFX(FA_AT(dy, incdy), FA_AT(x, incx), pv), \
+                     FA_AT(dx, incdx) = fa__##name##_bwd_##SFX(FA_AT(dy, incdy), FA_AT(x, incx), pv), \
+                     incdy == 1 && incx == 1 && incdx == 1)                                          \
     }                                                                                                \
     FA_BWDY_LOOP_##from_y(name, SFX, T)                                                              \
     fa_status fa_##name##_forward_strided_##SFX(size_t n, const T *x, ptrdiff_t incx, T *y,          \

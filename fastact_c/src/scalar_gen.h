@@ -31,6 +31,15 @@ FA_INLINE double fa__identity_bwdy_f64(double dy, double y, const double *prm) {
     (void)dy; (void)y; (void)prm;
     return dy;
 }
+FA_INLINE int fa__identity_fwdok_f32(float x, const float *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE float fa__identity_fwdfast_f32(float x, const float *prm) { return fa__identity_fwd_f32(x, prm); }
+FA_INLINE int fa__identity_bwdok_f32(float dy, float x, const float *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE float fa__identity_bwdfast_f32(float dy, float x, const float *prm) { return fa__identity_bwd_f32(dy, x, prm); }
+FA_INLINE int fa__identity_fwdok_f64(double x, const double *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE double fa__identity_fwdfast_f64(double x, const double *prm) { return fa__identity_fwd_f64(x, prm); }
+FA_INLINE int fa__identity_bwdok_f64(double dy, double x, const double *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE double fa__identity_bwdfast_f64(double dy, double x, const double *prm) { return fa__identity_bwd_f64(dy, x, prm); }
+enum { fa__identity_has_fast = 0 };
 FA_INLINE int fa__identity_params_ok(const double *p) {
     (void)p;
     return 1;
@@ -65,6 +74,15 @@ FA_INLINE double fa__binary_step_bwdy_f64(double dy, double y, const double *prm
     (void)dy; (void)y; (void)prm;
     return ((y == y) ? 0.0 : y);
 }
+FA_INLINE int fa__binary_step_fwdok_f32(float x, const float *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE float fa__binary_step_fwdfast_f32(float x, const float *prm) { return fa__binary_step_fwd_f32(x, prm); }
+FA_INLINE int fa__binary_step_bwdok_f32(float dy, float x, const float *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE float fa__binary_step_bwdfast_f32(float dy, float x, const float *prm) { return fa__binary_step_bwd_f32(dy, x, prm); }
+FA_INLINE int fa__binary_step_fwdok_f64(double x, const double *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE double fa__binary_step_fwdfast_f64(double x, const double *prm) { return fa__binary_step_fwd_f64(x, prm); }
+FA_INLINE int fa__binary_step_bwdok_f64(double dy, double x, const double *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE double fa__binary_step_bwdfast_f64(double dy, double x, const double *prm) { return fa__binary_step_bwd_f64(dy, x, prm); }
+enum { fa__binary_step_has_fast = 0 };
 FA_INLINE int fa__binary_step_params_ok(const double *p) {
     (void)p;
     return 1;
@@ -99,6 +117,15 @@ FA_INLINE double fa__relu_bwdy_f64(double dy, double y, const double *prm) {
     (void)dy; (void)y; (void)prm;
     return ((y <= 0.0) ? 0.0 : dy);
 }
+FA_INLINE int fa__relu_fwdok_f32(float x, const float *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE float fa__relu_fwdfast_f32(float x, const float *prm) { return fa__relu_fwd_f32(x, prm); }
+FA_INLINE int fa__relu_bwdok_f32(float dy, float x, const float *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE float fa__relu_bwdfast_f32(float dy, float x, const float *prm) { return fa__relu_bwd_f32(dy, x, prm); }
+FA_INLINE int fa__relu_fwdok_f64(double x, const double *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE double fa__relu_fwdfast_f64(double x, const double *prm) { return fa__relu_fwd_f64(x, prm); }
+FA_INLINE int fa__relu_bwdok_f64(double dy, double x, const double *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE double fa__relu_bwdfast_f64(double dy, double x, const double *prm) { return fa__relu_bwd_f64(dy, x, prm); }
+enum { fa__relu_has_fast = 0 };
 FA_INLINE int fa__relu_params_ok(const double *p) {
     (void)p;
     return 1;
@@ -139,6 +166,15 @@ FA_INLINE double fa__leaky_relu_bwdy_f64(double dy, double y, const double *prm)
     (void)dy; (void)y; (void)negative_slope; (void)prm;
     return ((y > 0.0) ? dy : (dy * negative_slope));
 }
+FA_INLINE int fa__leaky_relu_fwdok_f32(float x, const float *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE float fa__leaky_relu_fwdfast_f32(float x, const float *prm) { return fa__leaky_relu_fwd_f32(x, prm); }
+FA_INLINE int fa__leaky_relu_bwdok_f32(float dy, float x, const float *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE float fa__leaky_relu_bwdfast_f32(float dy, float x, const float *prm) { return fa__leaky_relu_bwd_f32(dy, x, prm); }
+FA_INLINE int fa__leaky_relu_fwdok_f64(double x, const double *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE double fa__leaky_relu_fwdfast_f64(double x, const double *prm) { return fa__leaky_relu_fwd_f64(x, prm); }
+FA_INLINE int fa__leaky_relu_bwdok_f64(double dy, double x, const double *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE double fa__leaky_relu_bwdfast_f64(double dy, double x, const double *prm) { return fa__leaky_relu_bwd_f64(dy, x, prm); }
+enum { fa__leaky_relu_has_fast = 0 };
 FA_INLINE int fa__leaky_relu_params_ok(const double *p) {
     (void)p;
     return p[0] == p[0];
@@ -173,6 +209,15 @@ FA_INLINE double fa__relu6_bwdy_f64(double dy, double y, const double *prm) {
     (void)dy; (void)y; (void)prm;
     return ((y <= 0.0) ? 0.0 : ((y >= 6.0) ? 0.0 : dy));
 }
+FA_INLINE int fa__relu6_fwdok_f32(float x, const float *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE float fa__relu6_fwdfast_f32(float x, const float *prm) { return fa__relu6_fwd_f32(x, prm); }
+FA_INLINE int fa__relu6_bwdok_f32(float dy, float x, const float *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE float fa__relu6_bwdfast_f32(float dy, float x, const float *prm) { return fa__relu6_bwd_f32(dy, x, prm); }
+FA_INLINE int fa__relu6_fwdok_f64(double x, const double *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE double fa__relu6_fwdfast_f64(double x, const double *prm) { return fa__relu6_fwd_f64(x, prm); }
+FA_INLINE int fa__relu6_bwdok_f64(double dy, double x, const double *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE double fa__relu6_bwdfast_f64(double dy, double x, const double *prm) { return fa__relu6_bwd_f64(dy, x, prm); }
+enum { fa__relu6_has_fast = 0 };
 FA_INLINE int fa__relu6_params_ok(const double *p) {
     (void)p;
     return 1;
@@ -219,6 +264,15 @@ FA_INLINE double fa__hardtanh_bwdy_f64(double dy, double y, const double *prm) {
     (void)dy; (void)y; (void)min_val; (void)max_val; (void)prm;
     return ((y <= min_val) ? 0.0 : ((y >= max_val) ? 0.0 : dy));
 }
+FA_INLINE int fa__hardtanh_fwdok_f32(float x, const float *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE float fa__hardtanh_fwdfast_f32(float x, const float *prm) { return fa__hardtanh_fwd_f32(x, prm); }
+FA_INLINE int fa__hardtanh_bwdok_f32(float dy, float x, const float *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE float fa__hardtanh_bwdfast_f32(float dy, float x, const float *prm) { return fa__hardtanh_bwd_f32(dy, x, prm); }
+FA_INLINE int fa__hardtanh_fwdok_f64(double x, const double *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE double fa__hardtanh_fwdfast_f64(double x, const double *prm) { return fa__hardtanh_fwd_f64(x, prm); }
+FA_INLINE int fa__hardtanh_bwdok_f64(double dy, double x, const double *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE double fa__hardtanh_bwdfast_f64(double dy, double x, const double *prm) { return fa__hardtanh_bwd_f64(dy, x, prm); }
+enum { fa__hardtanh_has_fast = 0 };
 FA_INLINE int fa__hardtanh_params_ok(const double *p) {
     (void)p;
     return p[0] == p[0] && p[1] == p[1] && (p[0] <= p[1]);
@@ -261,6 +315,47 @@ FA_INLINE double fa__sigmoid_bwdy_f64(double dy, double y, const double *prm) {
     (void)dy; (void)y; (void)prm;
     return (dy * (y * (1.0 - y)));
 }
+FA_INLINE int fa__sigmoid_fwdok_f32(float x, const float *prm) {
+    (void)x; (void)prm;
+    return (int)(fabsf(x) <= 87.0f);
+}
+FA_INLINE float fa__sigmoid_fwdfast_f32(float x, const float *prm) {
+    (void)x; (void)prm;
+    const float e = fa_expn_f32((-fabsf(x)));
+    const float r = (1.0f / (1.0f + e));
+    return ((x >= 0.0f) ? r : (e * r));
+}
+FA_INLINE int fa__sigmoid_bwdok_f32(float dy, float x, const float *prm) {
+    (void)dy; (void)x; (void)prm;
+    return (int)(fabsf(x) <= 87.0f);
+}
+FA_INLINE float fa__sigmoid_bwdfast_f32(float dy, float x, const float *prm) {
+    (void)dy; (void)x; (void)prm;
+    const float e = fa_expn_f32((-fabsf(x)));
+    const float r = (1.0f / (1.0f + e));
+    return (dy * ((e * r) * r));
+}
+FA_INLINE int fa__sigmoid_fwdok_f64(double x, const double *prm) {
+    (void)x; (void)prm;
+    return (int)(fabs(x) <= 87.0);
+}
+FA_INLINE double fa__sigmoid_fwdfast_f64(double x, const double *prm) {
+    (void)x; (void)prm;
+    const double e = fa_expn_f64((-fabs(x)));
+    const double r = (1.0 / (1.0 + e));
+    return ((x >= 0.0) ? r : (e * r));
+}
+FA_INLINE int fa__sigmoid_bwdok_f64(double dy, double x, const double *prm) {
+    (void)dy; (void)x; (void)prm;
+    return (int)(fabs(x) <= 87.0);
+}
+FA_INLINE double fa__sigmoid_bwdfast_f64(double dy, double x, const double *prm) {
+    (void)dy; (void)x; (void)prm;
+    const double e = fa_expn_f64((-fabs(x)));
+    const double r = (1.0 / (1.0 + e));
+    return (dy * ((e * r) * r));
+}
+enum { fa__sigmoid_has_fast = 1 };
 FA_INLINE int fa__sigmoid_params_ok(const double *p) {
     (void)p;
     return 1;
@@ -299,6 +394,15 @@ FA_INLINE double fa__tanh_bwdy_f64(double dy, double y, const double *prm) {
     (void)dy; (void)y; (void)prm;
     return (dy * ((1.0 - y) * (1.0 + y)));
 }
+FA_INLINE int fa__tanh_fwdok_f32(float x, const float *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE float fa__tanh_fwdfast_f32(float x, const float *prm) { return fa__tanh_fwd_f32(x, prm); }
+FA_INLINE int fa__tanh_bwdok_f32(float dy, float x, const float *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE float fa__tanh_bwdfast_f32(float dy, float x, const float *prm) { return fa__tanh_bwd_f32(dy, x, prm); }
+FA_INLINE int fa__tanh_fwdok_f64(double x, const double *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE double fa__tanh_fwdfast_f64(double x, const double *prm) { return fa__tanh_fwd_f64(x, prm); }
+FA_INLINE int fa__tanh_bwdok_f64(double dy, double x, const double *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE double fa__tanh_bwdfast_f64(double dy, double x, const double *prm) { return fa__tanh_bwd_f64(dy, x, prm); }
+enum { fa__tanh_has_fast = 0 };
 FA_INLINE int fa__tanh_params_ok(const double *p) {
     (void)p;
     return 1;
@@ -339,6 +443,15 @@ FA_INLINE double fa__elu_bwdy_f64(double dy, double y, const double *prm) {
     (void)dy; (void)y; (void)alpha; (void)prm;
     return ((y > 0.0) ? dy : (dy * (y + alpha)));
 }
+FA_INLINE int fa__elu_fwdok_f32(float x, const float *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE float fa__elu_fwdfast_f32(float x, const float *prm) { return fa__elu_fwd_f32(x, prm); }
+FA_INLINE int fa__elu_bwdok_f32(float dy, float x, const float *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE float fa__elu_bwdfast_f32(float dy, float x, const float *prm) { return fa__elu_bwd_f32(dy, x, prm); }
+FA_INLINE int fa__elu_fwdok_f64(double x, const double *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE double fa__elu_fwdfast_f64(double x, const double *prm) { return fa__elu_fwd_f64(x, prm); }
+FA_INLINE int fa__elu_bwdok_f64(double dy, double x, const double *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE double fa__elu_bwdfast_f64(double dy, double x, const double *prm) { return fa__elu_bwd_f64(dy, x, prm); }
+enum { fa__elu_has_fast = 0 };
 FA_INLINE int fa__elu_params_ok(const double *p) {
     (void)p;
     return p[0] == p[0];
@@ -373,6 +486,15 @@ FA_INLINE double fa__selu_bwdy_f64(double dy, double y, const double *prm) {
     (void)dy; (void)y; (void)prm;
     return ((y > 0.0) ? (dy * 1.0507009873554804934193349852946) : (dy * (y + 1.7580993408473768599402175208123)));
 }
+FA_INLINE int fa__selu_fwdok_f32(float x, const float *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE float fa__selu_fwdfast_f32(float x, const float *prm) { return fa__selu_fwd_f32(x, prm); }
+FA_INLINE int fa__selu_bwdok_f32(float dy, float x, const float *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE float fa__selu_bwdfast_f32(float dy, float x, const float *prm) { return fa__selu_bwd_f32(dy, x, prm); }
+FA_INLINE int fa__selu_fwdok_f64(double x, const double *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE double fa__selu_fwdfast_f64(double x, const double *prm) { return fa__selu_fwd_f64(x, prm); }
+FA_INLINE int fa__selu_bwdok_f64(double dy, double x, const double *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE double fa__selu_bwdfast_f64(double dy, double x, const double *prm) { return fa__selu_bwd_f64(dy, x, prm); }
+enum { fa__selu_has_fast = 0 };
 FA_INLINE int fa__selu_params_ok(const double *p) {
     (void)p;
     return 1;
@@ -413,6 +535,15 @@ FA_INLINE double fa__softplus_bwd_f64(double dy, double x, const double *prm) {
     const double z = (x * beta);
     return ((z > threshold) ? dy : (dy * fa__sigmoid_fwd_f64(z, prm)));
 }
+FA_INLINE int fa__softplus_fwdok_f32(float x, const float *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE float fa__softplus_fwdfast_f32(float x, const float *prm) { return fa__softplus_fwd_f32(x, prm); }
+FA_INLINE int fa__softplus_bwdok_f32(float dy, float x, const float *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE float fa__softplus_bwdfast_f32(float dy, float x, const float *prm) { return fa__softplus_bwd_f32(dy, x, prm); }
+FA_INLINE int fa__softplus_fwdok_f64(double x, const double *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE double fa__softplus_fwdfast_f64(double x, const double *prm) { return fa__softplus_fwd_f64(x, prm); }
+FA_INLINE int fa__softplus_bwdok_f64(double dy, double x, const double *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE double fa__softplus_bwdfast_f64(double dy, double x, const double *prm) { return fa__softplus_bwd_f64(dy, x, prm); }
+enum { fa__softplus_has_fast = 0 };
 FA_INLINE int fa__softplus_params_ok(const double *p) {
     (void)p;
     return p[0] == p[0] && p[1] == p[1] && (p[0] > 0.0);
@@ -439,6 +570,15 @@ FA_INLINE double fa__softsign_bwd_f64(double dy, double x, const double *prm) {
     const double d = (1.0 + fabs(x));
     return ((dy / d) / d);
 }
+FA_INLINE int fa__softsign_fwdok_f32(float x, const float *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE float fa__softsign_fwdfast_f32(float x, const float *prm) { return fa__softsign_fwd_f32(x, prm); }
+FA_INLINE int fa__softsign_bwdok_f32(float dy, float x, const float *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE float fa__softsign_bwdfast_f32(float dy, float x, const float *prm) { return fa__softsign_bwd_f32(dy, x, prm); }
+FA_INLINE int fa__softsign_fwdok_f64(double x, const double *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE double fa__softsign_fwdfast_f64(double x, const double *prm) { return fa__softsign_fwd_f64(x, prm); }
+FA_INLINE int fa__softsign_bwdok_f64(double dy, double x, const double *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE double fa__softsign_bwdfast_f64(double dy, double x, const double *prm) { return fa__softsign_bwd_f64(dy, x, prm); }
+enum { fa__softsign_has_fast = 0 };
 FA_INLINE int fa__softsign_params_ok(const double *p) {
     (void)p;
     return 1;
@@ -575,6 +715,15 @@ FA_INLINE double fa__clipped_relu_bwdy_f64(double dy, double y, const double *pr
     (void)dy; (void)y; (void)max_value; (void)prm;
     return ((y <= 0.0) ? 0.0 : ((y >= max_value) ? 0.0 : dy));
 }
+FA_INLINE int fa__clipped_relu_fwdok_f32(float x, const float *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE float fa__clipped_relu_fwdfast_f32(float x, const float *prm) { return fa__clipped_relu_fwd_f32(x, prm); }
+FA_INLINE int fa__clipped_relu_bwdok_f32(float dy, float x, const float *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE float fa__clipped_relu_bwdfast_f32(float dy, float x, const float *prm) { return fa__clipped_relu_bwd_f32(dy, x, prm); }
+FA_INLINE int fa__clipped_relu_fwdok_f64(double x, const double *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE double fa__clipped_relu_fwdfast_f64(double x, const double *prm) { return fa__clipped_relu_fwd_f64(x, prm); }
+FA_INLINE int fa__clipped_relu_bwdok_f64(double dy, double x, const double *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE double fa__clipped_relu_bwdfast_f64(double dy, double x, const double *prm) { return fa__clipped_relu_bwd_f64(dy, x, prm); }
+enum { fa__clipped_relu_has_fast = 0 };
 FA_INLINE int fa__clipped_relu_params_ok(const double *p) {
     (void)p;
     return p[0] == p[0] && (p[0] >= 0.0);
@@ -615,6 +764,15 @@ FA_INLINE double fa__celu_bwdy_f64(double dy, double y, const double *prm) {
     (void)dy; (void)y; (void)alpha; (void)prm;
     return ((y > 0.0) ? dy : (dy * ((y / alpha) + 1.0)));
 }
+FA_INLINE int fa__celu_fwdok_f32(float x, const float *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE float fa__celu_fwdfast_f32(float x, const float *prm) { return fa__celu_fwd_f32(x, prm); }
+FA_INLINE int fa__celu_bwdok_f32(float dy, float x, const float *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE float fa__celu_bwdfast_f32(float dy, float x, const float *prm) { return fa__celu_bwd_f32(dy, x, prm); }
+FA_INLINE int fa__celu_fwdok_f64(double x, const double *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE double fa__celu_fwdfast_f64(double x, const double *prm) { return fa__celu_fwd_f64(x, prm); }
+FA_INLINE int fa__celu_bwdok_f64(double dy, double x, const double *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE double fa__celu_bwdfast_f64(double dy, double x, const double *prm) { return fa__celu_bwd_f64(dy, x, prm); }
+enum { fa__celu_has_fast = 0 };
 FA_INLINE int fa__celu_params_ok(const double *p) {
     (void)p;
     return p[0] == p[0] && (p[0] != 0.0);
@@ -649,6 +807,15 @@ FA_INLINE double fa__threshold_bwd_f64(double dy, double x, const double *prm) {
     (void)dy; (void)x; (void)threshold; (void)value; (void)prm;
     return ((x <= threshold) ? 0.0 : dy);
 }
+FA_INLINE int fa__threshold_fwdok_f32(float x, const float *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE float fa__threshold_fwdfast_f32(float x, const float *prm) { return fa__threshold_fwd_f32(x, prm); }
+FA_INLINE int fa__threshold_bwdok_f32(float dy, float x, const float *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE float fa__threshold_bwdfast_f32(float dy, float x, const float *prm) { return fa__threshold_bwd_f32(dy, x, prm); }
+FA_INLINE int fa__threshold_fwdok_f64(double x, const double *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE double fa__threshold_fwdfast_f64(double x, const double *prm) { return fa__threshold_fwd_f64(x, prm); }
+FA_INLINE int fa__threshold_bwdok_f64(double dy, double x, const double *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE double fa__threshold_bwdfast_f64(double dy, double x, const double *prm) { return fa__threshold_bwd_f64(dy, x, prm); }
+enum { fa__threshold_has_fast = 0 };
 FA_INLINE int fa__threshold_params_ok(const double *p) {
     (void)p;
     return p[0] == p[0] && p[1] == p[1];
@@ -689,6 +856,61 @@ FA_INLINE double fa__gelu_tanh_bwd_f64(double dy, double x, const double *prm) {
     const double d = ((t < (-80.0)) ? ((e + ((x * e) * u)) * 6.02357383788647902928e-8) : (s + ((x * ((e * r) * r)) * u)));
     return (dy * ((fabs(x) < 1e10) ? d : s));
 }
+FA_INLINE int fa__gelu_tanh_fwdok_f32(float x, const float *prm) {
+    (void)x; (void)prm;
+    const float t = (1.5957691216057307117597842397375f * (x + (((0.044715f * x) * x) * x)));
+    return (int)(fabsf(t) <= 80.0f);
+}
+FA_INLINE float fa__gelu_tanh_fwdfast_f32(float x, const float *prm) {
+    (void)x; (void)prm;
+    const float t = (1.5957691216057307117597842397375f * (x + (((0.044715f * x) * x) * x)));
+    const float e = fa_expn_f32(((0 ? 16.625f : 0.0f) - fabsf(t)));
+    const float r = (1.0f / (1.0f + e));
+    return ((t >= 0.0f) ? (x * r) : (0 ? ((x * e) * 6.02357383788647902928e-8f) : (x * (e * r))));
+}
+FA_INLINE int fa__gelu_tanh_bwdok_f32(float dy, float x, const float *prm) {
+    (void)dy; (void)x; (void)prm;
+    const float t = (1.5957691216057307117597842397375f * (x + (((0.044715f * x) * x) * x)));
+    return (int)(fabsf(t) <= 80.0f);
+}
+FA_INLINE float fa__gelu_tanh_bwdfast_f32(float dy, float x, const float *prm) {
+    (void)dy; (void)x; (void)prm;
+    const float t = (1.5957691216057307117597842397375f * (x + (((0.044715f * x) * x) * x)));
+    const float e = fa_expn_f32(((0 ? 16.625f : 0.0f) - fabsf(t)));
+    const float r = (1.0f / (1.0f + e));
+    const float s = ((t >= 0.0f) ? r : (e * r));
+    const float u = (1.5957691216057307117597842397375f * (1.0f + ((0.134145f * x) * x)));
+    const float d = (0 ? ((e + ((x * e) * u)) * 6.02357383788647902928e-8f) : (s + ((x * ((e * r) * r)) * u)));
+    return (dy * ((fabsf(x) < 1e10f) ? d : s));
+}
+FA_INLINE int fa__gelu_tanh_fwdok_f64(double x, const double *prm) {
+    (void)x; (void)prm;
+    const double t = (1.5957691216057307117597842397375 * (x + (((0.044715 * x) * x) * x)));
+    return (int)(fabs(t) <= 80.0);
+}
+FA_INLINE double fa__gelu_tanh_fwdfast_f64(double x, const double *prm) {
+    (void)x; (void)prm;
+    const double t = (1.5957691216057307117597842397375 * (x + (((0.044715 * x) * x) * x)));
+    const double e = fa_expn_f64(((0 ? 16.625 : 0.0) - fabs(t)));
+    const double r = (1.0 / (1.0 + e));
+    return ((t >= 0.0) ? (x * r) : (0 ? ((x * e) * 6.02357383788647902928e-8) : (x * (e * r))));
+}
+FA_INLINE int fa__gelu_tanh_bwdok_f64(double dy, double x, const double *prm) {
+    (void)dy; (void)x; (void)prm;
+    const double t = (1.5957691216057307117597842397375 * (x + (((0.044715 * x) * x) * x)));
+    return (int)(fabs(t) <= 80.0);
+}
+FA_INLINE double fa__gelu_tanh_bwdfast_f64(double dy, double x, const double *prm) {
+    (void)dy; (void)x; (void)prm;
+    const double t = (1.5957691216057307117597842397375 * (x + (((0.044715 * x) * x) * x)));
+    const double e = fa_expn_f64(((0 ? 16.625 : 0.0) - fabs(t)));
+    const double r = (1.0 / (1.0 + e));
+    const double s = ((t >= 0.0) ? r : (e * r));
+    const double u = (1.5957691216057307117597842397375 * (1.0 + ((0.134145 * x) * x)));
+    const double d = (0 ? ((e + ((x * e) * u)) * 6.02357383788647902928e-8) : (s + ((x * ((e * r) * r)) * u)));
+    return (dy * ((fabs(x) < 1e10) ? d : s));
+}
+enum { fa__gelu_tanh_has_fast = 1 };
 FA_INLINE int fa__gelu_tanh_params_ok(const double *p) {
     (void)p;
     return 1;
@@ -727,6 +949,59 @@ FA_INLINE double fa__quick_gelu_bwd_f64(double dy, double x, const double *prm) 
     const double d = ((t < (-80.0)) ? ((e + (t * e)) * 6.02357383788647902928e-8) : (s + (t * ((e * r) * r))));
     return (dy * ((fabs(x) < 1e10) ? d : s));
 }
+FA_INLINE int fa__quick_gelu_fwdok_f32(float x, const float *prm) {
+    (void)x; (void)prm;
+    const float t = (1.702f * x);
+    return (int)(fabsf(t) <= 80.0f);
+}
+FA_INLINE float fa__quick_gelu_fwdfast_f32(float x, const float *prm) {
+    (void)x; (void)prm;
+    const float t = (1.702f * x);
+    const float e = fa_expn_f32(((0 ? 16.625f : 0.0f) - fabsf(t)));
+    const float r = (1.0f / (1.0f + e));
+    return ((t >= 0.0f) ? (x * r) : (0 ? ((x * e) * 6.02357383788647902928e-8f) : (x * (e * r))));
+}
+FA_INLINE int fa__quick_gelu_bwdok_f32(float dy, float x, const float *prm) {
+    (void)dy; (void)x; (void)prm;
+    const float t = (1.702f * x);
+    return (int)(fabsf(t) <= 80.0f);
+}
+FA_INLINE float fa__quick_gelu_bwdfast_f32(float dy, float x, const float *prm) {
+    (void)dy; (void)x; (void)prm;
+    const float t = (1.702f * x);
+    const float e = fa_expn_f32(((0 ? 16.625f : 0.0f) - fabsf(t)));
+    const float r = (1.0f / (1.0f + e));
+    const float s = ((t >= 0.0f) ? r : (e * r));
+    const float d = (0 ? ((e + (t * e)) * 6.02357383788647902928e-8f) : (s + (t * ((e * r) * r))));
+    return (dy * ((fabsf(x) < 1e10f) ? d : s));
+}
+FA_INLINE int fa__quick_gelu_fwdok_f64(double x, const double *prm) {
+    (void)x; (void)prm;
+    const double t = (1.702 * x);
+    return (int)(fabs(t) <= 80.0);
+}
+FA_INLINE double fa__quick_gelu_fwdfast_f64(double x, const double *prm) {
+    (void)x; (void)prm;
+    const double t = (1.702 * x);
+    const double e = fa_expn_f64(((0 ? 16.625 : 0.0) - fabs(t)));
+    const double r = (1.0 / (1.0 + e));
+    return ((t >= 0.0) ? (x * r) : (0 ? ((x * e) * 6.02357383788647902928e-8) : (x * (e * r))));
+}
+FA_INLINE int fa__quick_gelu_bwdok_f64(double dy, double x, const double *prm) {
+    (void)dy; (void)x; (void)prm;
+    const double t = (1.702 * x);
+    return (int)(fabs(t) <= 80.0);
+}
+FA_INLINE double fa__quick_gelu_bwdfast_f64(double dy, double x, const double *prm) {
+    (void)dy; (void)x; (void)prm;
+    const double t = (1.702 * x);
+    const double e = fa_expn_f64(((0 ? 16.625 : 0.0) - fabs(t)));
+    const double r = (1.0 / (1.0 + e));
+    const double s = ((t >= 0.0) ? r : (e * r));
+    const double d = (0 ? ((e + (t * e)) * 6.02357383788647902928e-8) : (s + (t * ((e * r) * r))));
+    return (dy * ((fabs(x) < 1e10) ? d : s));
+}
+enum { fa__quick_gelu_has_fast = 1 };
 FA_INLINE int fa__quick_gelu_params_ok(const double *p) {
     (void)p;
     return 1;
@@ -761,6 +1036,51 @@ FA_INLINE double fa__silu_bwd_f64(double dy, double x, const double *prm) {
     const double d = ((x < (-80.0)) ? ((e + (x * e)) * 6.02357383788647902928e-8) : (s + (x * ((e * r) * r))));
     return (dy * ((fabs(x) < 1e10) ? d : s));
 }
+FA_INLINE int fa__silu_fwdok_f32(float x, const float *prm) {
+    (void)x; (void)prm;
+    return (int)(fabsf(x) <= 80.0f);
+}
+FA_INLINE float fa__silu_fwdfast_f32(float x, const float *prm) {
+    (void)x; (void)prm;
+    const float e = fa_expn_f32(((0 ? 16.625f : 0.0f) - fabsf(x)));
+    const float r = (1.0f / (1.0f + e));
+    return ((x >= 0.0f) ? (x * r) : (0 ? ((x * e) * 6.02357383788647902928e-8f) : (x * (e * r))));
+}
+FA_INLINE int fa__silu_bwdok_f32(float dy, float x, const float *prm) {
+    (void)dy; (void)x; (void)prm;
+    return (int)(fabsf(x) <= 80.0f);
+}
+FA_INLINE float fa__silu_bwdfast_f32(float dy, float x, const float *prm) {
+    (void)dy; (void)x; (void)prm;
+    const float e = fa_expn_f32(((0 ? 16.625f : 0.0f) - fabsf(x)));
+    const float r = (1.0f / (1.0f + e));
+    const float s = ((x >= 0.0f) ? r : (e * r));
+    const float d = (0 ? ((e + (x * e)) * 6.02357383788647902928e-8f) : (s + (x * ((e * r) * r))));
+    return (dy * ((fabsf(x) < 1e10f) ? d : s));
+}
+FA_INLINE int fa__silu_fwdok_f64(double x, const double *prm) {
+    (void)x; (void)prm;
+    return (int)(fabs(x) <= 80.0);
+}
+FA_INLINE double fa__silu_fwdfast_f64(double x, const double *prm) {
+    (void)x; (void)prm;
+    const double e = fa_expn_f64(((0 ? 16.625 : 0.0) - fabs(x)));
+    const double r = (1.0 / (1.0 + e));
+    return ((x >= 0.0) ? (x * r) : (0 ? ((x * e) * 6.02357383788647902928e-8) : (x * (e * r))));
+}
+FA_INLINE int fa__silu_bwdok_f64(double dy, double x, const double *prm) {
+    (void)dy; (void)x; (void)prm;
+    return (int)(fabs(x) <= 80.0);
+}
+FA_INLINE double fa__silu_bwdfast_f64(double dy, double x, const double *prm) {
+    (void)dy; (void)x; (void)prm;
+    const double e = fa_expn_f64(((0 ? 16.625 : 0.0) - fabs(x)));
+    const double r = (1.0 / (1.0 + e));
+    const double s = ((x >= 0.0) ? r : (e * r));
+    const double d = (0 ? ((e + (x * e)) * 6.02357383788647902928e-8) : (s + (x * ((e * r) * r))));
+    return (dy * ((fabs(x) < 1e10) ? d : s));
+}
+enum { fa__silu_has_fast = 1 };
 FA_INLINE int fa__silu_params_ok(const double *p) {
     (void)p;
     return 1;
@@ -785,6 +1105,15 @@ FA_INLINE double fa__hardswish_bwd_f64(double dy, double x, const double *prm) {
     (void)dy; (void)x; (void)prm;
     return ((x < (-3.0)) ? 0.0 : ((x <= 3.0) ? (dy * (((2.0 * x) + 3.0) / 6.0)) : dy));
 }
+FA_INLINE int fa__hardswish_fwdok_f32(float x, const float *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE float fa__hardswish_fwdfast_f32(float x, const float *prm) { return fa__hardswish_fwd_f32(x, prm); }
+FA_INLINE int fa__hardswish_bwdok_f32(float dy, float x, const float *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE float fa__hardswish_bwdfast_f32(float dy, float x, const float *prm) { return fa__hardswish_bwd_f32(dy, x, prm); }
+FA_INLINE int fa__hardswish_fwdok_f64(double x, const double *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE double fa__hardswish_fwdfast_f64(double x, const double *prm) { return fa__hardswish_fwd_f64(x, prm); }
+FA_INLINE int fa__hardswish_bwdok_f64(double dy, double x, const double *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE double fa__hardswish_bwdfast_f64(double dy, double x, const double *prm) { return fa__hardswish_bwd_f64(dy, x, prm); }
+enum { fa__hardswish_has_fast = 0 };
 FA_INLINE int fa__hardswish_params_ok(const double *p) {
     (void)p;
     return 1;
@@ -817,6 +1146,15 @@ FA_INLINE double fa__hardsigmoid_bwdy_f64(double dy, double y, const double *prm
     (void)dy; (void)y; (void)prm;
     return ((y <= 0.0) ? 0.0 : ((y >= 1.0) ? 0.0 : (dy / 6.0)));
 }
+FA_INLINE int fa__hardsigmoid_fwdok_f32(float x, const float *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE float fa__hardsigmoid_fwdfast_f32(float x, const float *prm) { return fa__hardsigmoid_fwd_f32(x, prm); }
+FA_INLINE int fa__hardsigmoid_bwdok_f32(float dy, float x, const float *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE float fa__hardsigmoid_bwdfast_f32(float dy, float x, const float *prm) { return fa__hardsigmoid_bwd_f32(dy, x, prm); }
+FA_INLINE int fa__hardsigmoid_fwdok_f64(double x, const double *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE double fa__hardsigmoid_fwdfast_f64(double x, const double *prm) { return fa__hardsigmoid_fwd_f64(x, prm); }
+FA_INLINE int fa__hardsigmoid_bwdok_f64(double dy, double x, const double *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE double fa__hardsigmoid_bwdfast_f64(double dy, double x, const double *prm) { return fa__hardsigmoid_bwd_f64(dy, x, prm); }
+enum { fa__hardsigmoid_has_fast = 0 };
 FA_INLINE int fa__hardsigmoid_params_ok(const double *p) {
     (void)p;
     return 1;
@@ -863,6 +1201,59 @@ FA_INLINE double fa__mish_bwd_f64(double dy, double x, const double *prm) {
     const double d = (t + (((x * q) * (1.0 + t)) * s));
     return (dy * ((fabs(x) >= 1e10) ? ((x > 0.0) ? 1.0 : 0.0) : ((x < (-80.0)) ? ((e + (x * e)) * 6.02357383788647902928e-8) : d)));
 }
+FA_INLINE int fa__mish_fwdok_f32(float x, const float *prm) {
+    (void)x; (void)prm;
+    return (int)(fabsf(x) <= 80.0f);
+}
+FA_INLINE float fa__mish_fwdfast_f32(float x, const float *prm) {
+    (void)x; (void)prm;
+    const float e = fa_expn_f32(((0 ? 16.625f : 0.0f) - fabsf(x)));
+    const float n = (e * (e + 2.0f));
+    const float t = ((x >= 0.0f) ? (1.0f - (((2.0f * e) * e) / ((1.0f + (2.0f * e)) + ((2.0f * e) * e)))) : (n / (n + 2.0f)));
+    return (0 ? ((x * e) * 6.02357383788647902928e-8f) : (x * t));
+}
+FA_INLINE int fa__mish_bwdok_f32(float dy, float x, const float *prm) {
+    (void)dy; (void)x; (void)prm;
+    return (int)(fabsf(x) <= 80.0f);
+}
+FA_INLINE float fa__mish_bwdfast_f32(float dy, float x, const float *prm) {
+    (void)dy; (void)x; (void)prm;
+    const float e = fa_expn_f32(((0 ? 16.625f : 0.0f) - fabsf(x)));
+    const float n = (e * (e + 2.0f));
+    const float q = ((x >= 0.0f) ? (((2.0f * e) * e) / ((1.0f + (2.0f * e)) + ((2.0f * e) * e))) : (2.0f / (n + 2.0f)));
+    const float t = ((x >= 0.0f) ? (1.0f - q) : (n / (n + 2.0f)));
+    const float r = (1.0f / (1.0f + e));
+    const float s = ((x >= 0.0f) ? r : (e * r));
+    const float d = (t + (((x * q) * (1.0f + t)) * s));
+    return (dy * ((fabsf(x) >= 1e10f) ? ((x > 0.0f) ? 1.0f : 0.0f) : (0 ? ((e + (x * e)) * 6.02357383788647902928e-8f) : d)));
+}
+FA_INLINE int fa__mish_fwdok_f64(double x, const double *prm) {
+    (void)x; (void)prm;
+    return (int)(fabs(x) <= 80.0);
+}
+FA_INLINE double fa__mish_fwdfast_f64(double x, const double *prm) {
+    (void)x; (void)prm;
+    const double e = fa_expn_f64(((0 ? 16.625 : 0.0) - fabs(x)));
+    const double n = (e * (e + 2.0));
+    const double t = ((x >= 0.0) ? (1.0 - (((2.0 * e) * e) / ((1.0 + (2.0 * e)) + ((2.0 * e) * e)))) : (n / (n + 2.0)));
+    return (0 ? ((x * e) * 6.02357383788647902928e-8) : (x * t));
+}
+FA_INLINE int fa__mish_bwdok_f64(double dy, double x, const double *prm) {
+    (void)dy; (void)x; (void)prm;
+    return (int)(fabs(x) <= 80.0);
+}
+FA_INLINE double fa__mish_bwdfast_f64(double dy, double x, const double *prm) {
+    (void)dy; (void)x; (void)prm;
+    const double e = fa_expn_f64(((0 ? 16.625 : 0.0) - fabs(x)));
+    const double n = (e * (e + 2.0));
+    const double q = ((x >= 0.0) ? (((2.0 * e) * e) / ((1.0 + (2.0 * e)) + ((2.0 * e) * e))) : (2.0 / (n + 2.0)));
+    const double t = ((x >= 0.0) ? (1.0 - q) : (n / (n + 2.0)));
+    const double r = (1.0 / (1.0 + e));
+    const double s = ((x >= 0.0) ? r : (e * r));
+    const double d = (t + (((x * q) * (1.0 + t)) * s));
+    return (dy * ((fabs(x) >= 1e10) ? ((x > 0.0) ? 1.0 : 0.0) : (0 ? ((e + (x * e)) * 6.02357383788647902928e-8) : d)));
+}
+enum { fa__mish_has_fast = 1 };
 FA_INLINE int fa__mish_params_ok(const double *p) {
     (void)p;
     return 1;
@@ -889,6 +1280,15 @@ FA_INLINE double fa__logsigmoid_bwd_f64(double dy, double x, const double *prm) 
     const double r = (1.0 / (1.0 + e));
     return (dy * ((x >= 0.0) ? (e * r) : r));
 }
+FA_INLINE int fa__logsigmoid_fwdok_f32(float x, const float *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE float fa__logsigmoid_fwdfast_f32(float x, const float *prm) { return fa__logsigmoid_fwd_f32(x, prm); }
+FA_INLINE int fa__logsigmoid_bwdok_f32(float dy, float x, const float *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE float fa__logsigmoid_bwdfast_f32(float dy, float x, const float *prm) { return fa__logsigmoid_bwd_f32(dy, x, prm); }
+FA_INLINE int fa__logsigmoid_fwdok_f64(double x, const double *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE double fa__logsigmoid_fwdfast_f64(double x, const double *prm) { return fa__logsigmoid_fwd_f64(x, prm); }
+FA_INLINE int fa__logsigmoid_bwdok_f64(double dy, double x, const double *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE double fa__logsigmoid_bwdfast_f64(double dy, double x, const double *prm) { return fa__logsigmoid_bwd_f64(dy, x, prm); }
+enum { fa__logsigmoid_has_fast = 0 };
 FA_INLINE int fa__logsigmoid_params_ok(const double *p) {
     (void)p;
     return 1;
@@ -914,6 +1314,15 @@ FA_INLINE float fa__tanhshrink_bwd_f32(float dy, float x, const float *prm) {
     const double pd[4] = {prm[0], prm[1], prm[2], prm[3]};
     return (float)fa__tanhshrink_bwd_f64((double)dy, (double)x, pd);
 }
+FA_INLINE int fa__tanhshrink_fwdok_f64(double x, const double *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE double fa__tanhshrink_fwdfast_f64(double x, const double *prm) { return fa__tanhshrink_fwd_f64(x, prm); }
+FA_INLINE int fa__tanhshrink_bwdok_f64(double dy, double x, const double *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE double fa__tanhshrink_bwdfast_f64(double dy, double x, const double *prm) { return fa__tanhshrink_bwd_f64(dy, x, prm); }
+FA_INLINE int fa__tanhshrink_fwdok_f32(float x, const float *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE float fa__tanhshrink_fwdfast_f32(float x, const float *prm) { return fa__tanhshrink_fwd_f32(x, prm); }
+FA_INLINE int fa__tanhshrink_bwdok_f32(float dy, float x, const float *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE float fa__tanhshrink_bwdfast_f32(float dy, float x, const float *prm) { return fa__tanhshrink_bwd_f32(dy, x, prm); }
+enum { fa__tanhshrink_has_fast = 0 };
 FA_INLINE int fa__tanhshrink_params_ok(const double *p) {
     (void)p;
     return 1;
@@ -940,6 +1349,15 @@ FA_INLINE double fa__hardshrink_bwd_f64(double dy, double x, const double *prm) 
     (void)dy; (void)x; (void)lambd; (void)prm;
     return (((x >= (-lambd)) & (x <= lambd)) ? 0.0 : dy);
 }
+FA_INLINE int fa__hardshrink_fwdok_f32(float x, const float *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE float fa__hardshrink_fwdfast_f32(float x, const float *prm) { return fa__hardshrink_fwd_f32(x, prm); }
+FA_INLINE int fa__hardshrink_bwdok_f32(float dy, float x, const float *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE float fa__hardshrink_bwdfast_f32(float dy, float x, const float *prm) { return fa__hardshrink_bwd_f32(dy, x, prm); }
+FA_INLINE int fa__hardshrink_fwdok_f64(double x, const double *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE double fa__hardshrink_fwdfast_f64(double x, const double *prm) { return fa__hardshrink_fwd_f64(x, prm); }
+FA_INLINE int fa__hardshrink_bwdok_f64(double dy, double x, const double *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE double fa__hardshrink_bwdfast_f64(double dy, double x, const double *prm) { return fa__hardshrink_bwd_f64(dy, x, prm); }
+enum { fa__hardshrink_has_fast = 0 };
 FA_INLINE int fa__hardshrink_params_ok(const double *p) {
     (void)p;
     return p[0] == p[0] && (p[0] >= 0.0);
@@ -966,6 +1384,15 @@ FA_INLINE double fa__softshrink_bwd_f64(double dy, double x, const double *prm) 
     (void)dy; (void)x; (void)lambd; (void)prm;
     return (((x >= (-lambd)) & (x <= lambd)) ? 0.0 : dy);
 }
+FA_INLINE int fa__softshrink_fwdok_f32(float x, const float *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE float fa__softshrink_fwdfast_f32(float x, const float *prm) { return fa__softshrink_fwd_f32(x, prm); }
+FA_INLINE int fa__softshrink_bwdok_f32(float dy, float x, const float *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE float fa__softshrink_bwdfast_f32(float dy, float x, const float *prm) { return fa__softshrink_bwd_f32(dy, x, prm); }
+FA_INLINE int fa__softshrink_fwdok_f64(double x, const double *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE double fa__softshrink_fwdfast_f64(double x, const double *prm) { return fa__softshrink_fwd_f64(x, prm); }
+FA_INLINE int fa__softshrink_bwdok_f64(double dy, double x, const double *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE double fa__softshrink_bwdfast_f64(double dy, double x, const double *prm) { return fa__softshrink_bwd_f64(dy, x, prm); }
+enum { fa__softshrink_has_fast = 0 };
 FA_INLINE int fa__softshrink_params_ok(const double *p) {
     (void)p;
     return p[0] == p[0] && (p[0] >= 0.0);
@@ -1000,6 +1427,15 @@ FA_INLINE double fa__squareplus_bwd_f64(double dy, double x, const double *prm) 
     const double q = ((a > 1e18) ? a : sqrt(((x * x) + b)));
     return (dy * ((x >= 0.0) ? ((a > 1e18) ? 1.0 : ((1.0 + (x / q)) / 2.0)) : (((0.5 * b) / q) / (q - x))));
 }
+FA_INLINE int fa__squareplus_fwdok_f32(float x, const float *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE float fa__squareplus_fwdfast_f32(float x, const float *prm) { return fa__squareplus_fwd_f32(x, prm); }
+FA_INLINE int fa__squareplus_bwdok_f32(float dy, float x, const float *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE float fa__squareplus_bwdfast_f32(float dy, float x, const float *prm) { return fa__squareplus_bwd_f32(dy, x, prm); }
+FA_INLINE int fa__squareplus_fwdok_f64(double x, const double *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE double fa__squareplus_fwdfast_f64(double x, const double *prm) { return fa__squareplus_fwd_f64(x, prm); }
+FA_INLINE int fa__squareplus_bwdok_f64(double dy, double x, const double *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE double fa__squareplus_bwdfast_f64(double dy, double x, const double *prm) { return fa__squareplus_bwd_f64(dy, x, prm); }
+enum { fa__squareplus_has_fast = 0 };
 FA_INLINE int fa__squareplus_params_ok(const double *p) {
     (void)p;
     return p[0] == p[0] && (p[0] > 0.0);
@@ -1022,6 +1458,15 @@ FA_INLINE double fa__sparse_plus_bwd_f64(double dy, double x, const double *prm)
     (void)dy; (void)x; (void)prm;
     return ((x <= (-1.0)) ? 0.0 : ((x >= 1.0) ? dy : (dy * ((x + 1.0) / 2.0))));
 }
+FA_INLINE int fa__sparse_plus_fwdok_f32(float x, const float *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE float fa__sparse_plus_fwdfast_f32(float x, const float *prm) { return fa__sparse_plus_fwd_f32(x, prm); }
+FA_INLINE int fa__sparse_plus_bwdok_f32(float dy, float x, const float *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE float fa__sparse_plus_bwdfast_f32(float dy, float x, const float *prm) { return fa__sparse_plus_bwd_f32(dy, x, prm); }
+FA_INLINE int fa__sparse_plus_fwdok_f64(double x, const double *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE double fa__sparse_plus_fwdfast_f64(double x, const double *prm) { return fa__sparse_plus_fwd_f64(x, prm); }
+FA_INLINE int fa__sparse_plus_bwdok_f64(double dy, double x, const double *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE double fa__sparse_plus_bwdfast_f64(double dy, double x, const double *prm) { return fa__sparse_plus_bwd_f64(dy, x, prm); }
+enum { fa__sparse_plus_has_fast = 0 };
 FA_INLINE int fa__sparse_plus_params_ok(const double *p) {
     (void)p;
     return 1;
@@ -1044,6 +1489,15 @@ FA_INLINE double fa__squared_relu_bwd_f64(double dy, double x, const double *prm
     (void)dy; (void)x; (void)prm;
     return ((x <= 0.0) ? 0.0 : ((dy * x) * 2.0));
 }
+FA_INLINE int fa__squared_relu_fwdok_f32(float x, const float *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE float fa__squared_relu_fwdfast_f32(float x, const float *prm) { return fa__squared_relu_fwd_f32(x, prm); }
+FA_INLINE int fa__squared_relu_bwdok_f32(float dy, float x, const float *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE float fa__squared_relu_bwdfast_f32(float dy, float x, const float *prm) { return fa__squared_relu_bwd_f32(dy, x, prm); }
+FA_INLINE int fa__squared_relu_fwdok_f64(double x, const double *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE double fa__squared_relu_fwdfast_f64(double x, const double *prm) { return fa__squared_relu_fwd_f64(x, prm); }
+FA_INLINE int fa__squared_relu_bwdok_f64(double dy, double x, const double *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE double fa__squared_relu_bwdfast_f64(double dy, double x, const double *prm) { return fa__squared_relu_bwd_f64(dy, x, prm); }
+enum { fa__squared_relu_has_fast = 0 };
 FA_INLINE int fa__squared_relu_params_ok(const double *p) {
     (void)p;
     return 1;
@@ -1068,6 +1522,15 @@ FA_INLINE double fa__gelu_bwd_f64(double dy, double x, const double *prm) {
     const double d = (fa_ncdf_f64(x) + (x * fa_npdf_f64(x)));
     return (dy * ((fabs(x) == ((double)INFINITY)) ? fa_ncdf_f64(x) : d));
 }
+FA_INLINE int fa__gelu_fwdok_f32(float x, const float *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE float fa__gelu_fwdfast_f32(float x, const float *prm) { return fa__gelu_fwd_f32(x, prm); }
+FA_INLINE int fa__gelu_bwdok_f32(float dy, float x, const float *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE float fa__gelu_bwdfast_f32(float dy, float x, const float *prm) { return fa__gelu_bwd_f32(dy, x, prm); }
+FA_INLINE int fa__gelu_fwdok_f64(double x, const double *prm) { (void)x; (void)prm; return 0; }
+FA_INLINE double fa__gelu_fwdfast_f64(double x, const double *prm) { return fa__gelu_fwd_f64(x, prm); }
+FA_INLINE int fa__gelu_bwdok_f64(double dy, double x, const double *prm) { (void)dy; (void)x; (void)prm; return 0; }
+FA_INLINE double fa__gelu_bwdfast_f64(double dy, double x, const double *prm) { return fa__gelu_bwd_f64(dy, x, prm); }
+enum { fa__gelu_has_fast = 0 };
 FA_INLINE int fa__gelu_params_ok(const double *p) {
     (void)p;
     return 1;
