@@ -6,6 +6,8 @@
     size?     elements >= numba_threshold()  -> numba (the C kernels on all threads), else
               native (the C kernels on the calling thread)
     fallback  numba missing or failing to import/compile -> native, with one warning
+    loading   the first automatic numba choice starts loading numba in a thread; calls run
+              native until it is ready (wait_for_backends() waits; a forced numba loads now)
 
 The threshold is measured by ``python -m fastact calibrate`` (stored in
 ``config_path()``), else $FASTACT_NUMBA_THRESHOLD, else DEFAULT_THRESHOLD.
@@ -147,12 +149,44 @@ def _select(backend: str | None, size: int, kind: str) -> str:
     if name is not None:
         return name
     if size >= numba_threshold()[0]:
-        try:
-            load("numba")
+        if "numba" in _loaded:
             return _AUTO_NUMBA
-        except BackendUnavailable as e:
-            warn_once("numba", f"fastact: {e}; using the native backend")
+        if "numba" in _failed:
+            warn_once("numba", f"fastact: {_unavailable('numba')}; using the native backend")
+        else:
+            _load_in_background()  # this call, and the next ones until it is ready: native
     return "native"
+
+
+_loader: list = []  # the thread that loads numba for automatic calls
+
+
+def _load_in_background() -> None:
+    """Start loading the numba backend (import, threading layer, its loop from the disk cache)
+    in a thread, once: automatic calls stay on native until it is ready instead of waiting
+    ~0.5 s. A fork() waits for it (the child would inherit a half-imported numba)."""
+    with _lock:
+        if _loader:
+            return
+        t = threading.Thread(target=_warm_numba, name="fastact-load-numba", daemon=True)
+        _loader.append(t)
+        os.register_at_fork(before=wait_for_backends)
+        t.start()
+
+
+def _warm_numba() -> None:
+    try:
+        mod = load("numba")
+        mod.warm_up()
+    except Exception:  # recorded in _failed by load(); the next automatic call warns
+        pass
+
+
+def wait_for_backends() -> None:
+    """Wait until a background load of the numba backend (started by an automatic call) is done."""
+    for t in list(_loader):
+        if t is not threading.current_thread():
+            t.join()
 
 
 class _Automatic(str):

@@ -231,12 +231,16 @@ seen = []
 logging.getLogger("fastact").addHandler(type("H", (logging.Handler,), {"emit": lambda s, r: seen.append(r.getMessage())})())
 logging.getLogger("fastact").setLevel(logging.DEBUG)
 x = np.linspace(-8, 8, 10**6).astype(np.float32)
-y = fastact.sigmoid(x)
+y0 = fastact.sigmoid(x)  # starts loading numba in the background; this call runs native
+_dispatch.wait_for_backends()
 import numba
 from fastact.backends import numba_cpu
-assert seen == ["fastact: 1000000 elements -> numba backend"], seen
+warm = list(numba_cpu.launches)  # the loader's warm-up call
+y = fastact.sigmoid(x)
+assert seen == ["fastact: 1000000 elements -> native backend", "fastact: 1000000 elements -> numba backend"], seen
 assert not _dispatch._failed, _dispatch._failed
-assert numba_cpu.launches == [1, numba.get_num_threads()], numba_cpu.launches
+assert numba_cpu.launches == [warm[0] + 1, warm[1] + numba.get_num_threads()], (warm, numba_cpu.launches)
+np.testing.assert_array_equal(y0, y)
 assert numba_cpu._run_parts.signatures, "the parallel loop did not run"
 assert numba.threading_layer() == numba_cpu.LAYER, (numba.threading_layer(), numba_cpu.LAYER)
 assert numba.get_num_threads() >= 1
@@ -337,3 +341,23 @@ def test_forced_numba_never_falls_back(monkeypatch):
             np.testing.assert_array_equal(fastact.tanh(x), fastact.tanh(x, backend="native"))
     finally:
         native.set_fastpath(True)
+
+
+def test_fork_while_numba_loads_in_the_background():
+    """The first large automatic call starts loading numba in a thread and runs native; a fork()
+    right after waits for the load, so the child can use numba (no half-imported module)."""
+    code = """
+import os, sys, numpy as np, fastact
+from fastact import _dispatch
+x = np.linspace(-8, 8, 10**6)
+want = fastact.sigmoid(x, backend="native")
+assert np.array_equal(fastact.sigmoid(x), want)  # automatic: native while numba loads
+assert _dispatch._loader, "no background load started"
+pid = os.fork()
+if pid == 0:
+    ok = "numba" in _dispatch._loaded and np.array_equal(fastact.sigmoid(x, backend="numba"), want)
+    os._exit(0 if ok else 3)
+assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+"""
+    r = _fresh(code)
+    assert r.returncode == 0, r.stdout + r.stderr

@@ -286,6 +286,12 @@ def _parts(what: int, op: int, act: int, arrays: tuple, params: tuple, **kw) -> 
         _offer_fast_path()
 
 
+def warm_up() -> None:
+    """Run the parallel loop once (compiled, or loaded from Numba's cache)."""
+    x = np.zeros(2 * 64)
+    eltwise(0, 0, (x, np.empty_like(x)), ())  # identity
+
+
 def eltwise(op: int, act: int, arrays: tuple, params: tuple) -> None:
     """As native.eltwise, on all threads."""
     _parts(_ELTWISE, op, act, arrays, params)
