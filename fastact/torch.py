@@ -53,6 +53,7 @@ import re
 
 import numpy as np
 import torch
+import torch.autograd.forward_ad as _fwad
 from torch import nn
 
 import fastact as _fa
@@ -278,19 +279,22 @@ class _Op:
             return True
         return _cond(spec.backward_y_when, dict(zip(self.extra_names, extras, strict=True)))
 
-    def setup_context(self, ctx, inputs, output):
+    def setup_context(self, ctx, inputs, output) -> tuple:
+        """Save what backward (and jvp) read; returns it."""
         nt = len(self.tensor_names)
         ts, extras = inputs[:nt], tuple(inputs[nt:])
         ctx.extras = extras
         if self.kind == "eltwise":
             ctx.from_y = self.from_y(extras)
-            ctx.save_for_backward(output if ctx.from_y else ts[0])
+            saved = (output if ctx.from_y else ts[0],)
         elif self.kind == "rowwise":
-            ctx.save_for_backward(output)
+            saved = (output,)
         elif self.kind == "random":
-            ctx.save_for_backward(ts[0] if self.needs_x else None, ts[1])
+            saved = (ts[0] if self.needs_x else None, ts[1])
         else:
-            ctx.save_for_backward(*ts)
+            saved = tuple(ts)
+        ctx.save_for_backward(*saved)
+        return saved
 
     def backward(self, ctx, dy, bwd):
         saved, extras = ctx.saved_tensors, ctx.extras
@@ -306,6 +310,99 @@ class _Op:
         return (bwd(dy, saved[0], *extras), *nones)
 
 
+    # -- forward mode and vmap (the autograd.Function's rules; the custom op has neither)
+    def jvp(self, ctx, tangents):
+        """The output's tangent: J t, from the backward kernels where J is diagonal (eltwise,
+        random) or symmetric (softmax); otherwise a clear error, never zeros."""
+        t, saved, extras = tangents[0], ctx.saved_tensors, ctx.extras
+        if any(v is not None for v in tangents[1:len(self.tensor_names)]):
+            raise NotImplementedError(f"{self.fname}: forward-mode AD with respect to "
+                                      f"{self.tensor_names[1]} is not implemented")
+        if t is None:
+            return None
+        if self.kind == "eltwise":
+            return self.bwd_function.apply(t, saved[0], ctx.from_y, *extras)
+        if self.kind == "random":
+            return self.bwd_function.apply(t, saved[0] if self.needs_x else t, saved[1], *extras)
+        if self.kind == "channelwise":  # d/dx only (the weight has no tangent)
+            return self.bwd_function.apply(t, saved[0], saved[1], *extras)[0]
+        if self.kind == "gated":  # J t = dy/da t_a + dy/db t_b, the partials from backward(dy = 1)
+            x, dim = saved[0], extras[0]
+            ones = x.new_ones(_halved(x.shape, dim, self.fname))
+            da, db = self.bwd_function.apply(ones, x, *extras).chunk(2, dim)
+            ta, tb = t.chunk(2, dim)
+            return da * ta + db * tb
+        y, dim = saved[0], extras[0]
+        if self.name == "softmax":  # J = diag(y) - y y^T is symmetric: J t = backward(t)
+            return self.bwd_function.apply(t, y, *extras)
+        if self.name == "log_softmax":  # J = I - 1 softmax^T
+            return t - (y.exp() * t).sum(dim, keepdim=True)
+        raise NotImplementedError(f"{self.fname}: forward-mode AD (jvp, jacfwd) is not implemented")
+
+    def vmap(self, fn, in_dims, args):
+        """Batching rule: the kernels are elementwise or work along dim, so a batch dimension
+        moved to the front is one more outer dimension (dim shifts by one); channel-wise calls
+        run per example (the channel axis is counted from the front)."""
+        nt = len(self.tensor_names)
+        if self.kind == "random":
+            raise NotImplementedError(f"{self.fname}: vmap is not supported here (the random kinds "
+                                      "draw from the flat element index)")
+        if self.kind == "channelwise":
+            return _per_example(fn, in_dims, args), 0
+        if in_dims[0] is None:
+            return fn.apply(*args), None
+        extras = list(args[nt:])
+        if self.has_dim and extras[0] >= 0:
+            extras[0] += 1
+        return fn.apply(args[0].movedim(in_dims[0], 0), *args[1:nt], *extras), 0
+
+    def vmap_bwd(self, fn, info, in_dims, args):
+        """Batching rule of the backward Function: (dy, x or y) batched or broadcast along a new
+        leading dimension, dim shifted by one."""
+        if self.kind == "random":
+            raise NotImplementedError(f"{self.fname}: vmap of the backward is not supported (the mask "
+                                      "is drawn from the flat element index)")
+        if self.kind == "channelwise":  # dweight is per example
+            return _per_example(fn, in_dims, args), 0
+        args = list(args)
+        for i in (0, 1):
+            args[i] = (args[i].movedim(in_dims[i], 0) if in_dims[i] is not None
+                       else args[i].expand(info.batch_size, *args[i].shape))
+        if self.has_dim and args[2] >= 0:
+            args[2] += 1
+        return fn.apply(*args), 0
+
+    def run(self, *args):
+        """The custom op; under torch.func transforms or forward-mode AD, the autograd.Function
+        (the custom op would give zero tangents there)."""
+        if not torch.compiler.is_compiling() and (
+                torch._C._are_functorch_transforms_active() or _fwad._current_level >= 0):
+            return self.function.apply(*args)
+        return self.call(*args)
+
+
+def _double_backward(self, ctx, *grads):
+    raise NotImplementedError(f"{self.fname}: second derivatives (of the backward, e.g. torch.func.hessian) "
+                              "are not implemented")
+
+
+_Op.double_backward = _double_backward
+
+
+def _per_example(fn, in_dims, args):
+    """fn on each example of a batch (the batched tensors' in_dims), stacked along dim 0."""
+    n = next(a.shape[d] for a, d in zip(args, in_dims, strict=True) if d is not None)
+    outs = [fn.apply(*(a.select(d, i) if d is not None else a for a, d in zip(args, in_dims, strict=True)))
+            for i in range(n)]
+    if isinstance(outs[0], tuple):
+        return tuple(torch.stack(o) for o in zip(*outs, strict=True))
+    return torch.stack(outs)
+
+
+def _run(opname: str, *args):
+    return _OPS[opname].run(*args)
+
+
 # ---- the public callables built from an _Op -----------------------------------------------
 
 def _register(op: _Op):
@@ -315,27 +412,64 @@ def _register(op: _Op):
     bwd.register_fake(op.fake_bwd)
     fwd = torch.library.custom_op(f"{_NS}::{op.name}", op.host_fwd, mutates_args=(), schema=op.schema_fwd())
     fwd.register_fake(op.fake_fwd)
-    overload = getattr(getattr(torch.ops, _NS), op.name + "_backward").default
+    op.bwd_op = overload = getattr(getattr(torch.ops, _NS), op.name + "_backward").default
     fwd.register_autograd(lambda ctx, dy: op.backward(ctx, dy, overload), setup_context=op.setup_context)
     return fwd
 
 
 def _function(op: _Op):
-    """The same computation as a torch.autograd.Function (eager, no dispatcher)."""
+    """The same computation as a torch.autograd.Function (eager, no dispatcher), with jvp and
+    vmap rules: the path of fastact.torch calls under torch.func transforms and forward AD."""
     def forward(*args):
         return op.host_fwd(*args)
 
     def setup_context(ctx, inputs, output):
-        op.setup_context(ctx, inputs, output)
+        ctx.save_for_forward(*op.setup_context(ctx, inputs, output))
+        ctx.set_materialize_grads(False)  # no tangent stays None in jvp (not zeros: weight's)
+        ctx.n_inputs = len(inputs)
 
-    def backward(ctx, dy):
-        return op.backward(ctx, dy, op.host_bwd)
+    def backward(ctx, dy):  # through a Function: transforms see through it (host_bwd reads storage)
+        if dy is None:
+            return (None,) * ctx.n_inputs
+        return op.backward(ctx, dy, op.bwd_function.apply)
+
+    def jvp(ctx, *tangents):
+        return op.jvp(ctx, tangents)
+
+    def vmap(info, in_dims, *args):
+        return op.vmap(cls, in_dims, args)
 
     cls = type(class_name(op.name) + "Function", (torch.autograd.Function,), {
         "forward": staticmethod(forward), "setup_context": staticmethod(setup_context),
-        "backward": staticmethod(backward), "__module__": __name__,
+        "backward": staticmethod(backward), "jvp": staticmethod(jvp), "vmap": staticmethod(vmap),
+        "__module__": __name__,
         "__doc__": f"torch.autograd.Function for fastact.{op.name}: apply{_op_signature(op)}.",
     })
+    return cls
+
+
+def _backward_function(op: _Op):
+    """The backward kernels as a torch.autograd.Function, for the forward Function's backward and
+    jvp under torch.func: first order only (its own derivatives raise), with a batching rule."""
+    def forward(*args):
+        return op.host_bwd(*args)
+
+    def setup_context(ctx, inputs, output):
+        pass
+
+    def backward(ctx, *grads):
+        op.double_backward(ctx)
+
+    def jvp(ctx, *tangents):
+        op.double_backward(ctx)
+
+    def vmap(info, in_dims, *args):
+        return op.vmap_bwd(cls, info, in_dims, args)
+
+    cls = type(class_name(op.name) + "BackwardFunction", (torch.autograd.Function,), {
+        "forward": staticmethod(forward), "setup_context": staticmethod(setup_context),
+        "backward": staticmethod(backward), "jvp": staticmethod(jvp), "vmap": staticmethod(vmap),
+        "__module__": __name__, "__doc__": f"The backward of fastact.{op.name} for torch.func transforms."})
     return cls
 
 
@@ -416,12 +550,12 @@ def _functional(name: str, ops: dict):
         prm = tuple(float(vals[k]) for k in target.pnames)
         dims = (vals["dim"],) if target.has_dim else ()
         if kind == "channelwise":
-            return target.call(x, vals[op.spec.weight_name], *dims, *prm)
+            return target.run(x, vals[op.spec.weight_name], *dims, *prm)
         if kind == "random":
             training = bool(vals["training"])
             seed = _seed_tensor(vals["seed"]) if training else torch.zeros((), dtype=torch.int64)
-            return target.call(x, seed, vals["offset"], training, *prm)
-        return target.call(x, *dims, *prm)
+            return target.run(x, seed, vals["offset"], training, *prm)
+        return target.run(x, *dims, *prm)
 
     P = inspect.Parameter
     f.__name__ = f.__qualname__ = name
@@ -483,16 +617,15 @@ def _module(name: str, ops: dict):
         wname = spec.weight_name
 
         def forward(self, x):
-            return getattr(torch.ops.fastact, self._opname).default(x, getattr(self, wname), *self._extra)
+            return _run(self._opname, x, getattr(self, wname), *self._extra)
     elif kind == "random":
         def forward(self, x):
-            op = getattr(torch.ops.fastact, self._opname).default
             if self.training:
-                return op(x, torch.randint(0, 2**62, (), dtype=torch.int64), 0, True, *self._extra)
-            return op(x, torch.zeros((), dtype=torch.int64), 0, False, *self._extra)
+                return _run(self._opname, x, torch.randint(0, 2**62, (), dtype=torch.int64), 0, True, *self._extra)
+            return _run(self._opname, x, torch.zeros((), dtype=torch.int64), 0, False, *self._extra)
     else:
         def forward(self, x):
-            return getattr(torch.ops.fastact, self._opname).default(x, *self._extra)
+            return _run(self._opname, x, *self._extra)
 
     def extra_repr(self):
         return ", ".join(f"{k}={v!r}" for k, v in self._vals.items() if not (k == "inplace" and not v))
@@ -517,7 +650,8 @@ def _build():
     for name, op in ops.items():
         custom[name] = _register(op)
         op.call = getattr(getattr(torch.ops, _NS), name).default
-        functions[name] = _function(op)
+        functions[name] = op.function = _function(op)
+        op.bwd_function = _backward_function(op)
         g[functions[name].__name__] = functions[name]
     for name in ops:
         functional[name] = g[name] = _functional(name, ops)
