@@ -313,6 +313,17 @@ static fa_status fa__check_mat(size_t rows, size_t cols, const void *ptr, ptrdif
 #define FA_ROW_Y(name, SFX, xr, incx)                                                                \
     fa__##name##_fwd_##SFX(xr[(ptrdiff_t)c * incx], m, s, s1, FA_ROW_E(name, SFX, xr[(ptrdiff_t)c * incx]), pv)
 
+/* Whether the rows dy[0..cols) and dx[0..cols) (element strides incdy, incdx) share memory. */
+static int fa__rows_overlap(const void *dy, ptrdiff_t incdy, const void *dx, ptrdiff_t incdx,
+                            size_t cols, size_t size) {
+    const ptrdiff_t ea = (ptrdiff_t)(cols - 1) * incdy * (ptrdiff_t)size,
+                    eb = (ptrdiff_t)(cols - 1) * incdx * (ptrdiff_t)size;
+    const uintptr_t a = (uintptr_t)dy, b = (uintptr_t)dx;
+    const uintptr_t a0 = ea < 0 ? a - (uintptr_t)-ea : a, a1 = (ea < 0 ? a : a + (uintptr_t)ea) + size;
+    const uintptr_t b0 = eb < 0 ? b - (uintptr_t)-eb : b, b1 = (eb < 0 ? b : b + (uintptr_t)eb) + size;
+    return a0 < b1 && b0 < a1;
+}
+
 /* One row pass with the column strides as macro arguments, so that the
  * contiguous case (strides 1) compiles to plain vector loads. */
 #define FA_ROWFWD_ROW(name, T, SFX, INCX, INCY)                                                     \
@@ -329,7 +340,17 @@ static fa_status fa__check_mat(size_t rows, size_t cols, const void *ptr, ptrdif
 #define FA_ROWBWD_ROW(name, T, SFX, INCDY, INCX, INCY, INCDX)                                       \
     {                                                                                               \
         double acc = 0.0;                                                                           \
-        if (x) {                                                                                    \
+        if (x && !fa__rows_overlap(dyr, INCDY, dxr, INCDX, cols, sizeof(T))) {                      \
+            /* y into dx first (the forward's bits), then the from-y passes on it */                 \
+            FA_ROW_MAX_SUM(T, SFX, xr, INCX, (void)0)                                               \
+            FA_SIMD for (size_t c = 0; c < cols; c++) dxr[(ptrdiff_t)c * INCDX] =                   \
+                FA_ROW_Y(name, SFX, xr, INCX);                                                      \
+            FA_SIMD_SUM(acc) for (size_t c = 0; c < cols; c++) acc += (double)fa__##name##_red_##SFX( \
+                dyr[(ptrdiff_t)c * INCDY], dxr[(ptrdiff_t)c * INCDX], pv);                          \
+            const T r_ = (T)acc;                                                                    \
+            FA_SIMD for (size_t c = 0; c < cols; c++) dxr[(ptrdiff_t)c * INCDX] =                   \
+                fa__##name##_bwdy_##SFX(dyr[(ptrdiff_t)c * INCDY], dxr[(ptrdiff_t)c * INCDX], r_, pv); \
+        } else if (x) { /* dx overlaps dy: y recomputed in each pass */                             \
             FA_ROW_MAX_SUM(T, SFX, xr, INCX, (void)0)                                               \
             FA_SIMD_SUM(acc) for (size_t c = 0; c < cols; c++) acc += (double)fa__##name##_red_##SFX( \
                 dyr[(ptrdiff_t)c * INCDY], FA_ROW_Y(name, SFX, xr, INCX), pv);                      \
