@@ -78,6 +78,9 @@ def class_name(name: str) -> str:
 
 # ---- moving tensors in and out of fastact -------------------------------------------
 
+_PLAIN = (torch.float32, torch.float64)
+
+
 def _check_float(t: torch.Tensor, fname: str, argname: str) -> None:
     if t.dtype not in _TORCH_FLOATS:
         raise TypeError(f"{fname}: {argname} has dtype {t.dtype}; expected float16, bfloat16, float32 or float64")
@@ -192,6 +195,8 @@ class _Op:
         # the random kinds' derivatives (and their eval forms') may not read x: then only the seed is saved
         exprs = [spec.backward] + ([BY_NAME[spec.eval_as[0]].backward] if spec.eval_as else [])
         self.needs_x = kind != "random" or any(re.search(r"\bx\b", e) for e in exprs)
+        # the host kernels call fastact positionally, on NumPy views (its compiled fast path)
+        self.lean = kind in ("eltwise", "rowwise")
 
     # -- schemas
     def _extras_schema(self) -> str:
@@ -220,6 +225,11 @@ class _Op:
 
     # -- host kernels (also the autograd.Function's forward/backward)
     def host_fwd(self, *args):
+        x = args[0]
+        if self.lean and x.dtype in _PLAIN and x.is_cpu and not x.is_neg():  # (x, [dim,] *params)
+            out = torch.empty_like(x)  # x's layout where dense, as NumPy's out
+            self.fwd_fn(x.detach().numpy(), *args[1:], out=out.numpy())
+            return out
         nt = len(self.tensor_names)
         ts, kw = args[:nt], self._kw(args[nt:])
         x = ts[0]
@@ -237,6 +247,20 @@ class _Op:
         return _call(self.fwd_fn, tensors, shape, x.dtype, kw)
 
     def host_bwd(self, dy, *args):
+        src = args[0]
+        if (self.lean and src.dtype in _PLAIN and dy.dtype == src.dtype and src.is_cpu and dy.is_cpu
+                and not (src.is_neg() or dy.is_neg())):
+            out = torch.empty_like(src)
+            d, s_ = dy.detach().numpy(), src.detach().numpy()
+            if self.kind == "eltwise":
+                kw = dict(zip(self.pnames, args[2:], strict=True))
+                if args[1]:  # from y
+                    self.bwd_fn(d, y=s_, out=out.numpy(), **kw)
+                else:
+                    self.bwd_fn(d, s_, out=out.numpy(), **kw)
+            else:  # rowwise, from y: (y, dim, *params)
+                self.bwd_fn(d, None, args[1], y=s_, out=out.numpy(), **dict(zip(self.pnames, args[2:], strict=True)))
+            return out
         if self.kind == "eltwise":
             src, from_y, extras = args[0], args[1], args[2:]
             return _call(self.bwd_fn, {"dy": dy, "y" if from_y else "x": src}, src.shape, src.dtype,
@@ -374,10 +398,16 @@ class _Op:
 
     def run(self, *args):
         """The custom op; under torch.func transforms or forward-mode AD, the autograd.Function
-        (the custom op would give zero tangents there)."""
-        if not torch.compiler.is_compiling() and (
-                torch._C._are_functorch_transforms_active() or _fwad._current_level >= 0):
-            return self.function.apply(*args)
+        (the custom op would give zero tangents there); in eager calls that record no graph
+        (no input requires grad, or grad is off) on plain tensors with no dispatch mode
+        watching, the host kernel itself, without the dispatcher's ~10 us."""
+        if not torch.compiler.is_compiling():
+            if torch._C._are_functorch_transforms_active() or _fwad._current_level >= 0:
+                return self.function.apply(*args)
+            ts = args[:len(self.tensor_names)]
+            if (all(type(t) is torch.Tensor for t in ts) and torch._C._len_torch_dispatch_stack() == 0
+                    and not (torch.is_grad_enabled() and any(t.requires_grad for t in ts))):
+                return self.host_fwd(*args)
         return self.call(*args)
 
 
@@ -399,6 +429,18 @@ def _per_example(fn, in_dims, args):
     return torch.stack(outs)
 
 
+def _eager_or(self, traced, dy):
+    """The backward kernel to call: the host kernel itself for a plain eager dy (no graph is being
+    traced, no transform or dispatch mode: skips ~20 us of dispatch per call), else `traced`."""
+    if (type(dy) is torch.Tensor and not torch.compiler.is_compiling() and not torch.is_grad_enabled()
+            and not torch._C._are_functorch_transforms_active() and torch._C._len_torch_dispatch_stack() == 0):
+        return self.host_bwd
+    return traced
+
+
+_Op.eager_or = _eager_or
+
+
 def _run(opname: str, *args):
     return _OPS[opname].run(*args)
 
@@ -413,7 +455,8 @@ def _register(op: _Op):
     fwd = torch.library.custom_op(f"{_NS}::{op.name}", op.host_fwd, mutates_args=(), schema=op.schema_fwd())
     fwd.register_fake(op.fake_fwd)
     op.bwd_op = overload = getattr(getattr(torch.ops, _NS), op.name + "_backward").default
-    fwd.register_autograd(lambda ctx, dy: op.backward(ctx, dy, overload), setup_context=op.setup_context)
+    fwd.register_autograd(lambda ctx, dy: op.backward(ctx, dy, op.eager_or(overload, dy)),
+                          setup_context=op.setup_context)
     return fwd
 
 
@@ -431,7 +474,7 @@ def _function(op: _Op):
     def backward(ctx, dy):  # through a Function: transforms see through it (host_bwd reads storage)
         if dy is None:
             return (None,) * ctx.n_inputs
-        return op.backward(ctx, dy, op.bwd_function.apply)
+        return op.backward(ctx, dy, op.eager_or(op.bwd_function.apply, dy))
 
     def jvp(ctx, *tangents):
         return op.jvp(ctx, tangents)
@@ -536,8 +579,13 @@ def _functional(name: str, ops: dict):
         defaults[variant[0]] = "none"
     binder = _Binder(names, defaults)
     fname = f"fastact.torch.{name}"
+    # f(x) alone: the op's arguments from the defaults, checked once here
+    plain = None if kind in ("random", "channelwise") else (
+        ((op.default_dim,) if op.has_dim else ()) + tuple(float(op.spec.defaults[k]) for k in op.pnames))
 
     def f(x, *args, **kwargs):
+        if plain is not None and not args and not kwargs:
+            return op.run(x, *plain)
         vals = binder.bind(fname, args, kwargs)
         target = op
         if variant:

@@ -513,3 +513,29 @@ def test_import_is_optional():
     """import fastact never imports torch; fastact.torch does."""
     code = "import sys, fastact; fastact.relu([1.0]); assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_eager_calls_without_a_graph_skip_the_dispatcher():
+    """No input requires grad (or grad is off): the host kernel runs directly, with the custom
+    op's bits; with requires_grad the op records a graph; a dispatch mode still sees the op."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    x = torch.linspace(-4, 4, 101, dtype=torch.float32)
+    want = torch.ops.fastact.gelu(x)
+    torch.testing.assert_close(ft.gelu(x), want, rtol=0, atol=0)
+    torch.testing.assert_close(ft.GELU()(x), want, rtol=0, atol=0)
+    xg = x.clone().requires_grad_()
+    y = ft.gelu(xg)
+    assert y.grad_fn is not None
+    with torch.no_grad():
+        assert ft.gelu(xg).grad_fn is None
+    seen = []
+
+    class Watch(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            seen.append(str(func))
+            return func(*args, **(kwargs or {}))
+
+    with Watch():
+        ft.gelu(x)
+    assert any("fastact.gelu" in s for s in seen), seen
