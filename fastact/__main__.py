@@ -167,13 +167,16 @@ def plot(names: list[str], path: str) -> str:
 def calibrate(write: bool = True) -> str:
     """Time native (the C kernels on this thread) against numba (the same kernels on all
     threads), each as an automatic call takes it, on float32 sigmoid and relu forward, and store
-    the size from which numba wins for both at that size and every larger one."""
+    the size from which numba wins for both at that size and every larger one (the general
+    path's threshold) and the native time at which it starts to win (the mean over the two: the
+    compiled fast path turns it into a threshold per kernel from that kernel's own cost)."""
     from fastact import _dispatch
 
     nb = _dispatch.load("numba")  # BackendUnavailable: nothing to measure against, nothing stored
     rng = np.random.default_rng(0)
     sizes = [2**k for k in range(10, 23)]
-    rows, wins = [], []
+    names = ("sigmoid", "relu")
+    rows, wins, native_ns = [], {n: [] for n in names}, {n: [] for n in names}
     saved = os.environ.get("FASTACT_NUMBA_THRESHOLD")
     try:
         for n in sizes:
@@ -181,7 +184,7 @@ def calibrate(write: bool = True) -> str:
             y = np.empty_like(x)
             reps = max(5, min(200, 2**22 // n))
             ratio = []
-            for name in ("sigmoid", "relu"):
+            for name in names:
                 f = getattr(fastact, name)
                 os.environ["FASTACT_NUMBA_THRESHOLD"] = "1"  # every automatic call: numba
                 f(x, out=y)  # compile / load
@@ -192,23 +195,32 @@ def calibrate(write: bool = True) -> str:
                 os.environ["FASTACT_NUMBA_THRESHOLD"] = str(2**62)  # every automatic call: native
                 tn = _best(lambda f=f, x=x, y=y: f(x, out=y), reps)
                 ratio.append(tn / tb)
+                wins[name].append(tn > tb)
+                native_ns[name].append(tn * 1e9)
             rows.append(f"{n:>9d}  native/numba time: sigmoid {ratio[0]:5.2f}  relu {ratio[1]:5.2f}")
-            wins.append(min(ratio) > 1.0)
     finally:
         if saved is None:
             os.environ.pop("FASTACT_NUMBA_THRESHOLD", None)
         else:
             os.environ["FASTACT_NUMBA_THRESHOLD"] = saved
-    crossover = sizes[-1] * 2
-    for n, w in zip(reversed(sizes), reversed(wins), strict=True):
-        if not w:
-            break
-        crossover = n
-    out = "\n".join(rows) + f"\nnumba from {crossover} elements"
+
+    def first_win(w):  # the index from which numba wins at every larger size
+        k = len(sizes)
+        while k > 0 and w[k - 1]:
+            k -= 1
+        return k
+
+    ks = {name: first_win(wins[name]) for name in names}
+    k_all = max(ks.values())
+    crossover = sizes[k_all] if k_all < len(sizes) else sizes[-1] * 2
+    times = [native_ns[name][k] for name, k in ks.items() if k < len(sizes)]
+    crossover_ns = sum(times) / len(times) if times else _dispatch.DEFAULT_CROSSOVER_NS
+    out = "\n".join(rows) + (f"\nnumba from {crossover} elements; per kernel from {crossover_ns:.0f} ns "
+                             "of native work")
     if write:
         path = _dispatch.config_path()
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        cfg = {**_dispatch._config(), "numba_threshold": crossover,
+        cfg = {**_dispatch._config(), "numba_threshold": crossover, "numba_crossover_ns": round(crossover_ns),
                "measured_on": f"{platform.machine()}, {os.cpu_count()} CPUs"}
         with open(path, "w") as fh:
             json.dump(cfg, fh, indent=2)

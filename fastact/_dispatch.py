@@ -4,7 +4,8 @@
               >  $FASTACT_BACKEND  -> that backend, or an error with the install hint
     device?   any array with __cuda_array_interface__ (or a simulator array)  -> cuda
     size?     elements >= numba_threshold()  -> numba (the C kernels on all threads), else
-              native (the C kernels on the calling thread)
+              native (the C kernels on the calling thread); the compiled fast path uses a
+              threshold per kernel from its measured cost (DEFAULT_CROSSOVER_NS)
     fallback  numba missing or failing to import/compile -> native, with one warning
     loading   the first automatic numba choice starts loading numba in a thread; calls run
               native until it is ready (wait_for_backends() waits; a forced numba loads now)
@@ -26,6 +27,10 @@ import warnings
 
 BACKENDS = ("native", "numba", "cuda")
 DEFAULT_THRESHOLD = 1 << 17  # elements; see the README for the measurement
+# The compiled fast path refines the threshold per kernel: numba from the size at which the
+# kernel's own native time (measured on its first calls) reaches this many ns ("numba_crossover_ns"
+# of the config, measured by calibrate; relu's and sigmoid's crossovers on 2 AMD EPYC vCPUs: ~11 us)
+DEFAULT_CROSSOVER_NS = 11000.0
 _HINTS = {
     "numba": "install it with `pip install numba tbb`",
     "cuda": "install `pip install fastact[cuda]` (numba-cuda) and use a CUDA GPU, "

@@ -353,3 +353,43 @@ def test_function_objects_look_like_functions():
     x = np.array([-1.0, 2.0])
     assert fastact.relu(*[x], **{}).tolist() == [0.0, 2.0]  # tp_call (args tuple, kwargs dict)
     assert fastact.relu(x, **{"out": np.empty(2)}).tolist() == [0.0, 2.0]
+
+
+def test_threshold_per_kernel_from_its_cost(automatic):
+    """The fast path sends a kernel's automatic calls to numba from the size at which its own
+    native time reaches the crossover time: an expensive kernel goes parallel at sizes where a
+    cheap one stays on one thread. The costs are set here (normally the kernel's first calls of
+    >= 16384 elements measure them)."""
+    automatic.setenv("FASTACT_CONFIG", "/nonexistent/fastact.json")  # the default crossover
+    _dispatch.reload_config()
+    numba_cpu = _dispatch.load("numba")
+    fastact.sigmoid(np.ones(10, np.float32), backend="numba")  # the parallel loop has run
+    x = np.linspace(-3, 3, 65536, dtype=np.float32)
+    try:
+        fastact.sigmoid.set_kernel_cost(np.float32, 0.33)
+        fastact.relu.set_kernel_cost(np.float32, 0.08)
+        cross = _dispatch.DEFAULT_CROSSOVER_NS
+        assert fastact.sigmoid.kernel_cost(np.float32) == (0.33, int(cross / 0.33))
+        assert fastact.relu.kernel_cost(np.float32)[1] == int(cross / 0.08) > x.size
+        before = numba_cpu.launches[0]
+        assert _taken(lambda: fastact.sigmoid(x)) == 1
+        assert numba_cpu.launches[0] == before + 1  # parallel
+        assert _taken(lambda: fastact.relu(x)) == 1
+        assert numba_cpu.launches[0] == before + 1  # native
+        automatic.setenv("FASTACT_NUMBA_THRESHOLD", str(10**6))  # the override wins
+        assert _taken(lambda: fastact.sigmoid(x)) == 1
+        assert numba_cpu.launches[0] == before + 1
+    finally:
+        fastact.sigmoid.set_kernel_cost(np.float32, None)
+        fastact.relu.set_kernel_cost(np.float32, None)
+        automatic.undo()
+        _dispatch.reload_config()
+
+
+def test_kernel_cost_is_measured_on_large_native_calls(automatic):
+    x = np.ones(20000)
+    fastact.softsign.set_kernel_cost(np.float64, None)
+    for _ in range(3):
+        fastact.softsign(x, backend="native")
+    cost, threshold = fastact.softsign.kernel_cost(np.float64)
+    assert cost is not None and cost > 0 and threshold >= 16384

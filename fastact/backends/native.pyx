@@ -13,6 +13,7 @@ cimport numpy as cnp
 from libc.stddef cimport ptrdiff_t
 from libc.stdint cimport uint64_t
 from libc.string cimport memset
+from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
 
 cnp.import_array()
 
@@ -577,6 +578,7 @@ cdef object _K_THRESHOLD = b"FASTACT_NUMBA_THRESHOLD"
 cdef object _NATIVE = "native"
 cdef object _NP_FLOAT64 = __import__("numpy").float64
 cdef object _dispatch = None
+cdef double _crossover_ns = -1     # native time from which numba wins; -1: read the config
 cdef object _par_runner = None     # set_parallel()
 cdef object _loaded = None         # fastact._dispatch._loaded: the backends that loaded
 cdef object _K_NUMBA = "numba"
@@ -587,9 +589,10 @@ cdef bint _enabled = True
 
 def _dispatch_changed():
     """Called by fastact._dispatch after use_backend() enters or leaves and when the config is reloaded."""
-    global _n_forced, _base_threshold
+    global _n_forced, _base_threshold, _crossover_ns
     _n_forced = _dispatch._forced_contexts
     _base_threshold = -1
+    _crossover_ns = -1
 
 
 cdef _setup():
@@ -643,10 +646,12 @@ cdef enum:
     CHOSE_PARALLEL = 2
 
 
-cdef int _chosen(bint forced_native, Py_ssize_t size) except -1:
+cdef int _chosen(bint forced_native, Py_ssize_t size, Py_ssize_t kernel_threshold) except -1:
     """What fastact._dispatch.select would pick without an error or a warning: CHOSE_NATIVE,
     CHOSE_PARALLEL (numba, automatically: above the threshold, with the backend loaded and a
-    thread-safe layer), or CHOSE_GENERAL (let the general path decide)."""
+    thread-safe layer), or CHOSE_GENERAL (let the general path decide). kernel_threshold (> 0
+    once this kernel's cost is known, see Function._threshold) replaces the configured one
+    unless $FASTACT_NUMBA_THRESHOLD is set."""
     global _threshold_env, _env_threshold, _base_threshold
     cdef PyObject *v
     cdef Py_ssize_t threshold
@@ -680,13 +685,39 @@ cdef int _chosen(bint forced_native, Py_ssize_t size) except -1:
                 _base_threshold = _dispatch.numba_threshold()[0]
             except Exception:
                 return CHOSE_GENERAL
-        threshold = _base_threshold
+        threshold = kernel_threshold if kernel_threshold > 0 else _base_threshold
     if size < threshold:
         return CHOSE_NATIVE
     if _par_runner is not None and PyDict_GetItemWithError(<PyObject *>_loaded, <PyObject *>_K_NUMBA) != NULL:
         return CHOSE_PARALLEL
     PyErr_Clear()
+    if kernel_threshold > 0 and size < _base_threshold:  # the general path would pick native
+        if not _dispatch._loader and "numba" not in _dispatch._failed:
+            _dispatch._load_in_background()
+        return CHOSE_NATIVE
     return CHOSE_GENERAL
+
+
+cdef enum:
+    COST_MIN = 16384   # elements: calls from this size on time the kernel (its first COST_CALLS)
+    COST_CALLS = 3
+
+
+cdef inline double _now_ns() noexcept nogil:
+    cdef timespec t
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return t.tv_sec * 1e9 + t.tv_nsec
+
+
+cdef double _crossover() except -1:
+    """ns of native work from which the numba backend wins (config numba_crossover_ns)."""
+    global _crossover_ns
+    if _crossover_ns < 0:
+        try:
+            _crossover_ns = float(_dispatch._config().get("numba_crossover_ns") or _dispatch.DEFAULT_CROSSOVER_NS)
+        except Exception:
+            _crossover_ns = _dispatch.DEFAULT_CROSSOVER_NS
+    return _crossover_ns
 
 
 def set_parallel(runner, Py_ssize_t parts):
@@ -762,6 +793,8 @@ cdef class Function:
     cdef tuple kw_names
     cdef object variant  # the variant keyword's default value: this function's own
     cdef fa_params defaults
+    cdef double cost[2]    # ns per element of the native kernel (float32, float64): min of the
+    cdef int ncost[2]      # first COST_CALLS calls of >= COST_MIN elements; 0 calls: unknown
     cdef dict __dict__
     cdef object __weakref__
 
@@ -798,6 +831,31 @@ cdef class Function:
 
     def __cinit__(self, *args, **kwargs):
         self.vectorcall = <fa__vectorcallfunc>_vectorcall
+        self.ncost[0] = self.ncost[1] = 0
+
+    cdef Py_ssize_t _threshold(self, int di) except -1:
+        """Elements from which this kernel's automatic calls go to numba: where its native time
+        reaches the crossover time (0 while its cost is not measured)."""
+        if self.ncost[di] == 0:
+            return 0
+        cdef double n = _crossover() / self.cost[di]
+        return <Py_ssize_t>(n if n > COST_MIN else COST_MIN)
+
+    def kernel_cost(self, dtype):
+        """(ns per element of the native kernel or None, the elements from which automatic calls
+        go to numba or None) for float32 or float64."""
+        import numpy as np
+        cdef int di = 0 if np.dtype(dtype) == np.float32 else 1
+        return (self.cost[di] if self.ncost[di] else None), (self._threshold(di) or None)
+
+    def set_kernel_cost(self, dtype, cost_ns):
+        """Set (or with None forget) the measured cost; for tests and tools."""
+        import numpy as np
+        cdef int di = 0 if np.dtype(dtype) == np.float32 else 1
+        if cost_ns is None:
+            self.ncost[di] = 0
+        else:
+            self.cost[di], self.ncost[di] = cost_ns, COST_CALLS
 
     def __call__(self, *args, **kwargs):  # replaced by the vectorcall slot (fa__enable_vectorcall)
         return self.general(*args, **kwargs)
@@ -842,8 +900,10 @@ cdef object _fast(Function f, PyObject **args, Py_ssize_t nargs, PyObject *kwnam
     cdef PyObject *v
     cdef Py_ssize_t i, nkw = 0, axis = -1
     cdef int k, s, op, nop, nd
-    cdef bint changed = False, forced_native = False
-    cdef int chose
+    cdef bint changed = False, forced_native = False, timed
+    cdef int chose, di
+    cdef Py_ssize_t size
+    cdef double t0 = 0, c
     cdef fa_params p
     cdef cnp.ndarray src, dst, dy = None
     cdef char *ptr[3]
@@ -934,10 +994,13 @@ cdef object _fast(Function f, PyObject **args, Py_ssize_t nargs, PyObject *kwnam
             return None
         if axis < 0:
             axis += nd
-    chose = _chosen(forced_native, cnp.PyArray_SIZE(src))
+    di = 0 if cnp.PyArray_TYPE(src) == cnp.NPY_FLOAT32 else 1
+    size = cnp.PyArray_SIZE(src)
+    chose = _chosen(forced_native, size, f._threshold(di))
     if chose == CHOSE_GENERAL:
         return None
     runner = _par_runner if chose == CHOSE_PARALLEL else None
+    timed = runner is None and size >= COST_MIN and f.ncost[di] < COST_CALLS
     # out=: the same shape and dtype, writeable, not partially overlapping an input
     v = slot[S_OUT]
     if v != NULL and v != Py_None:
@@ -957,6 +1020,8 @@ cdef object _fast(Function f, PyObject **args, Py_ssize_t nargs, PyObject *kwnam
     strd[k] = cnp.PyArray_STRIDES(src)
     ptr[k + 1] = <char *>cnp.PyArray_DATA(dst)
     strd[k + 1] = cnp.PyArray_STRIDES(dst)
+    if timed:
+        t0 = _now_ns()
     if f.rowwise and axis != nd - 1:  # the row axis last, as np.moveaxis(a, axis, -1)
         for s in range(nop):
             i = 0
@@ -973,6 +1038,11 @@ cdef object _fast(Function f, PyObject **args, Py_ssize_t nargs, PyObject *kwnam
     else:
         _exec(op, f.rowwise, f.act, nop, ptr, strd, nd, cnp.PyArray_DIMS(src), cnp.PyArray_ITEMSIZE(src),
               FA_F32 if cnp.PyArray_TYPE(src) == cnp.NPY_FLOAT32 else FA_F64, &p, runner, _par_parts)
+    if timed:
+        c = (_now_ns() - t0) / size
+        if f.ncost[di] == 0 or c < f.cost[di]:
+            f.cost[di] = c
+        f.ncost[di] += 1
     _fast_calls += 1
     if v != NULL and v != Py_None:
         return dst
