@@ -94,12 +94,14 @@ class Activation:
     # eltwise only: a fast form of forward and backward, for the C loops. Where the guard
     # fast_when (a condition on x and the formula's own locals) holds, the conditions of
     # fast_assume ((source text, truth) pairs) are constants and exp's argument keeps e^arg a
-    # normal number, so exp may be the single-scaling fa_expn: the same bits as the formula,
+    # normal number, so exp may be the single-scaling fa_expn (and log1p, of such an exp, the
+    # fa_log1pn without special cases): the same bits as the formula,
     # with its tail handling compiled away. The C loops check the guard per block of elements
     # and run the fast form on blocks where it holds everywhere (tests/test_fast_forms.py
     # checks the bits); every other backend evaluates the formula as written.
     fast_when: str = ""
     fast_assume: tuple = ()
+    fast_roles: tuple = ("fwd", "bwd")  # which of forward and backward have the fast form
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -262,6 +264,7 @@ where(z > threshold, dy, dy * sigmoid(z))
             Param("threshold", 20.0, "above beta*x > threshold the result is x"),
         ),
         ulp=(4, 4), ulp_backward=(4, 4),
+        fast_when="abs(z) <= 87", fast_roles=("fwd",),  # backward: sigmoid(z), no gain
         torch="softplus",
         notes="Stable form max(z,0) + log1p(exp(-|z|)); beta must be > 0 (PyTorch accepts any).",
     ),
@@ -413,12 +416,12 @@ dy * where(abs(x) < 1e10, d, s)
     Activation(
         "hardswish", "eltwise", "Hard swish (MobileNetV3), as PyTorch.",
         formula="f(x) = x * min(max(x + 3, 0), 6) / 6",
-        derivative="f'(x) = 0 if x < -3, (2x + 3)/6 if x <= 3, else 1",
+        derivative="f'(x) = 0 if x <= -3, (2x + 3)/6 if x < 3, else 1 (PyTorch's values at the kinks)",
         forward="""
 u = x + 3
 where(u <= 0, 0, where(u >= 6, x, x * u / 6))
 """,
-        backward="where(x < -3, 0, where(x <= 3, dy * ((2 * x + 3) / 6), dy))",
+        backward="where(x <= -3, 0, where(x < 3, dy * ((2 * x + 3) / 6), dy))",
         ulp=(2, 2), ulp_backward=(2, 2),
         torch="hardswish",
     ),
@@ -430,8 +433,8 @@ where(u <= 0, 0, where(u >= 6, x, x * u / 6))
 u = x + 3
 where(u <= 0, 0, where(u >= 6, 6, u)) / 6
 """,
-        backward="where(x <= -3, 0, where(x >= 3, 0, dy / 6))",
-        backward_y="where(y <= 0, 0, where(y >= 1, 0, dy / 6))",
+        backward="where(abs(x) < 3, dy / 6, where(x == x, 0, x))",  # NaN in, NaN out
+        backward_y="where(y > 0, where(y < 1, dy / 6, 0), where(y == y, 0, y))",
         ulp=(1, 1), ulp_backward=(0.5, 0.5),
         torch="hardsigmoid",
     ),
@@ -471,6 +474,7 @@ r = 1 / (1 + e)
 dy * where(x >= 0, e * r, r)
 """,
         ulp=(4, 4), ulp_backward=(4, 4),
+        fast_when="abs(x) <= 87", fast_roles=("fwd",),  # backward: measured no faster
         torch="logsigmoid",
     ),
     Activation(

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import fastact
-from fastact._registry import ACTIVATIONS
+from fastact._registry import ACTIVATIONS, BY_NAME
 
 from .accuracy import special_values
 
@@ -22,15 +22,17 @@ FAST = [a.name for a in ACTIVATIONS if a.fast_when]
 
 
 def test_the_fast_forms_exist():
-    assert {"sigmoid", "silu", "gelu_tanh", "quick_gelu", "mish"} <= set(FAST)
+    assert {"sigmoid", "silu", "gelu_tanh", "quick_gelu", "mish", "softplus", "logsigmoid"} <= set(FAST)
 
 
-def _exact(name, role, dtype):
+def _exact(name, role, dtype, **params):
     """The formula, elementwise, from the Numba scalar module (no fast forms there)."""
     from fastact.backends import _scalar_gen
 
     f = getattr(_scalar_gen, f"{name}_{role}_{'f32' if dtype == np.float32 else 'f64'}")
-    prm = tuple(dtype(0) for _ in range(4))
+    spec = BY_NAME[name]
+    vals = {**spec.defaults, **params}
+    prm = tuple(dtype(vals[p]) for p in spec.param_names) + (dtype(0),) * (4 - len(spec.params))
     if role == "fwd":
         @numba.njit
         def run(x):
@@ -79,3 +81,15 @@ def test_fast_form_has_the_formulas_bits(name, dtype):
     np.testing.assert_array_equal(inplace.view(np.uint8), want_y.view(np.uint8), err_msg=f"{name} in place")
     strided = getattr(fastact, name)(x[::3], backend="native")
     np.testing.assert_array_equal(strided.view(np.uint8), np.ascontiguousarray(want_y[::3]).view(np.uint8), err_msg=f"{name} strided")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fast_form_with_parameters(dtype):
+    x = _inputs(dtype)
+    dy = np.ones_like(x)
+    p = {"beta": 2.5, "threshold": 7.0}  # the guard reads z = beta x
+    with np.errstate(all="ignore"):
+        want_y, want_dx = _exact("softplus", "fwd", dtype, **p)(x), _exact("softplus", "bwd", dtype, **p)(dy, x)
+        got_y, got_dx = fastact.softplus(x, **p), fastact.softplus_backward(dy, x, **p)
+    np.testing.assert_array_equal(got_y.view(np.uint8), want_y.view(np.uint8))
+    np.testing.assert_array_equal(got_dx.view(np.uint8), want_dx.view(np.uint8))

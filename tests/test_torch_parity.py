@@ -129,3 +129,42 @@ def test_parity_parameters_and_rowwise():
 def test_every_torch_name_is_covered():
     names = {a.name for a in ACTIVATIONS if a.torch and a.kind == "eltwise"}
     assert names <= set(TORCH), names - set(TORCH)
+
+
+# piecewise functions: their kinks (with fastact's default parameters)
+KINK_POINTS = {"relu": [0.0], "leaky_relu": [0.0], "relu6": [0.0, 6.0], "hardtanh": [-1.0, 1.0],
+               "elu": [0.0], "celu": [0.0], "selu": [0.0], "threshold": [0.0], "softplus": [20.0],
+               "hardswish": [-3.0, 3.0, 0.0], "hardsigmoid": [-3.0, 3.0], "hardshrink": [-0.5, 0.5],
+               "softshrink": [-0.5, 0.5]}
+# where fastact deliberately differs at a special input (README, deliberate differences)
+KINK_DIFFERENCES = {("hardswish", "fwd", -np.inf): "PyTorch: -inf * 0 = NaN; fastact: the limit 0",
+                    ("hardsigmoid", "bwd", np.nan): "PyTorch: 0; fastact: NaN in, NaN out",
+                    ("elu", "bwd", np.nan): "PyTorch: 1; fastact: NaN in, NaN out",
+                    ("celu", "bwd", np.nan): "PyTorch: 1; fastact: NaN in, NaN out",
+                    ("selu", "bwd", np.nan): "PyTorch: scale; fastact: NaN in, NaN out"}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", sorted(KINK_POINTS))
+def test_kinks_and_specials_match_pytorch(name, dtype):
+    """Exactly at each kink, and at +-inf and NaN, forward and backward equal PyTorch's values
+    (to the last bits: 4 eps), the few deliberate differences listed above excepted."""
+    pts = np.array(KINK_POINTS[name] + [np.inf, -np.inf, np.nan], dtype)
+    want_y, want_dx = _torch_pair(name, pts, np.ones_like(pts))
+    with np.errstate(all="ignore"):
+        got = {"fwd": getattr(fastact, name)(pts), "bwd": getattr(fastact, name + "_backward")(np.ones_like(pts), pts)}
+    for which, want in (("fwd", want_y), ("bwd", want_dx)):
+        for v, a, b in zip(pts, want, got[which], strict=True):
+            key = (name, which, v if not np.isnan(v) else np.nan)
+            if any(k[:2] == key[:2] and (k[2] == v or (np.isnan(k[2]) and np.isnan(v))) for k in KINK_DIFFERENCES):
+                continue
+            close = abs(float(a) - float(b)) <= 4 * np.finfo(dtype).eps * abs(float(a))  # last bits only
+            assert a == b or close or (np.isnan(a) and np.isnan(b)), f"{name} {which} at {v}: torch {a}, fastact {b}"
+
+
+@pytest.mark.parametrize("name", ["silu", "mish"])
+def test_smooth_gradients_at_infinity_are_the_limits(name):
+    """README: silu' and mish' at +-inf are their limits 1 and 0 (PyTorch gives NaN)."""
+    x = np.array([np.inf, -np.inf])
+    np.testing.assert_array_equal(getattr(fastact, name + "_backward")(np.ones(2), x), [1.0, 0.0])
+    assert np.isnan(_torch_pair(name, x, np.ones(2))[1]).all()

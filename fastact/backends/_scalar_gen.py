@@ -819,7 +819,7 @@ def hardswish_fwd_f32(x, prm):
 
 @jit
 def hardswish_bwd_f32(dy, x, prm):
-    return (K0_f32 if (x < (-K36_f32)) else ((dy * (((K6_f32 * x) + K36_f32) / K4_f32)) if (x <= K36_f32) else dy))
+    return (K0_f32 if (x <= (-K36_f32)) else ((dy * (((K6_f32 * x) + K36_f32) / K4_f32)) if (x < K36_f32) else dy))
 
 
 @jit
@@ -830,7 +830,7 @@ def hardswish_fwd_f64(x, prm):
 
 @jit
 def hardswish_bwd_f64(dy, x, prm):
-    return (K2_f64 if (x < (-K37_f64)) else ((dy * (((K8_f64 * x) + K37_f64) / K5_f64)) if (x <= K37_f64) else dy))
+    return (K2_f64 if (x <= (-K37_f64)) else ((dy * (((K8_f64 * x) + K37_f64) / K5_f64)) if (x < K37_f64) else dy))
 
 
 # ---- hardsigmoid: f(x) = min(max(x + 3, 0), 6) / 6
@@ -842,12 +842,12 @@ def hardsigmoid_fwd_f32(x, prm):
 
 @jit
 def hardsigmoid_bwd_f32(dy, x, prm):
-    return (K0_f32 if (x <= (-K36_f32)) else (K0_f32 if (x >= K36_f32) else (dy / K4_f32)))
+    return ((dy / K4_f32) if (abs(x) < K36_f32) else (K0_f32 if (x == x) else x))
 
 
 @jit
 def hardsigmoid_bwdy_f32(dy, y, prm):
-    return (K0_f32 if (y <= K0_f32) else (K0_f32 if (y >= K1_f32) else (dy / K4_f32)))
+    return (((dy / K4_f32) if (y < K1_f32) else K0_f32) if (y > K0_f32) else (K0_f32 if (y == y) else y))
 
 
 @jit
@@ -858,12 +858,12 @@ def hardsigmoid_fwd_f64(x, prm):
 
 @jit
 def hardsigmoid_bwd_f64(dy, x, prm):
-    return (K2_f64 if (x <= (-K37_f64)) else (K2_f64 if (x >= K37_f64) else (dy / K5_f64)))
+    return ((dy / K5_f64) if (abs(x) < K37_f64) else (K2_f64 if (x == x) else x))
 
 
 @jit
 def hardsigmoid_bwdy_f64(dy, y, prm):
-    return (K2_f64 if (y <= K2_f64) else (K2_f64 if (y >= K3_f64) else (dy / K5_f64)))
+    return (((dy / K5_f64) if (y < K3_f64) else K2_f64) if (y > K2_f64) else (K2_f64 if (y == y) else y))
 
 
 # ---- mish: f(x) = x * tanh(log(1 + exp(x)))

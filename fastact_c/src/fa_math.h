@@ -297,6 +297,21 @@ FA_INLINE double fa_log1p_f64(double x)
     return ((x > -1.0) & (x < fa_i_inf())) ? y : sp;
 }
 
+/* fa_log1pn_f64: fa_log1p_f64 for x in (0, 1] without its special cases
+ * (the fast forms' log1p of an exp(-|z|)): the same bits there. */
+FA_INLINE double fa_log1pn_f64(double x)
+{
+    const double u = 1.0 + x;
+    const double c = x - (u - 1.0);
+    double k;
+    const double m = fa_i_log_split(u, &k);
+    const double f = m - 1.0;
+    const double s = f / (2.0 + f);
+    const double hfsq = 0.5 * f * f;
+    const double cm = (c * fa_i_pow2i(-k)) * (1.0 - 2.0 * s * (1.0 - s));  /* k <= 1 */
+    return k * FA_I_LN2_HI - ((hfsq - (fa_i_log_tail(s, hfsq) + (k * FA_I_LN2_LO + cm))) - f);
+}
+
 /* ------------------------------------------------------------------------ */
 /* tanh                                                                     */
 /* ------------------------------------------------------------------------ */
@@ -521,6 +536,19 @@ FA_INLINE float fa_log1p_f32(float x)
     y = x == -1.0f ? -fa_i_inff() : y;
     y = x < -1.0f ? fa_i_nanf() : y;
     return x == 0.0f ? x : y;
+}
+
+/* fa_log1pn_f32: fa_log1p_f32 for x in (0, 1] without its special cases
+ * (the fast forms' log1p of an exp(-|z|)): the same bits there. */
+FA_INLINE float fa_log1pn_f32(float x)
+{
+    const float u = 1.0f + x;
+    float k;
+    const float m = fa_i_log_splitf(u, &k);
+    const float f = m - 1.0f;
+    float c = u >= 2.0f ? 1.0f - (u - x) : x - (u - 1.0f);
+    c = c / u;
+    return fa_i_fmaf(k, FA_I_LN2F_LOG_HI, f + (fa_i_log_tailf(f) + fa_i_fmaf(k, FA_I_LN2F_LOG_LO, c)));
 }
 
 /* fa_log_f32: natural logarithm (subnormals pre-scaled by 2^23).

@@ -535,15 +535,41 @@ FA_INLINE double fa__softplus_bwd_f64(double dy, double x, const double *prm) {
     const double z = (x * beta);
     return ((z > threshold) ? dy : (dy * fa__sigmoid_fwd_f64(z, prm)));
 }
-FA_INLINE int fa__softplus_fwdok_f32(float x, const float *prm) { (void)x; (void)prm; return 0; }
-FA_INLINE float fa__softplus_fwdfast_f32(float x, const float *prm) { return fa__softplus_fwd_f32(x, prm); }
+FA_INLINE int fa__softplus_fwdok_f32(float x, const float *prm) {
+    const float beta = prm[0];
+    const float threshold = prm[1];
+    (void)x; (void)beta; (void)threshold; (void)prm;
+    const float z = (x * beta);
+    return (int)(fabsf(z) <= 87.0f);
+}
+FA_INLINE float fa__softplus_fwdfast_f32(float x, const float *prm) {
+    const float beta = prm[0];
+    const float threshold = prm[1];
+    (void)x; (void)beta; (void)threshold; (void)prm;
+    const float z = (x * beta);
+    const float r = ((((z) > (0.0f) ? (z) : (0.0f)) + fa_log1pn_f32(fa_expn_f32((-fabsf(z))))) / beta);
+    return ((z > threshold) ? x : r);
+}
 FA_INLINE int fa__softplus_bwdok_f32(float dy, float x, const float *prm) { (void)dy; (void)x; (void)prm; return 0; }
 FA_INLINE float fa__softplus_bwdfast_f32(float dy, float x, const float *prm) { return fa__softplus_bwd_f32(dy, x, prm); }
-FA_INLINE int fa__softplus_fwdok_f64(double x, const double *prm) { (void)x; (void)prm; return 0; }
-FA_INLINE double fa__softplus_fwdfast_f64(double x, const double *prm) { return fa__softplus_fwd_f64(x, prm); }
+FA_INLINE int fa__softplus_fwdok_f64(double x, const double *prm) {
+    const double beta = prm[0];
+    const double threshold = prm[1];
+    (void)x; (void)beta; (void)threshold; (void)prm;
+    const double z = (x * beta);
+    return (int)(fabs(z) <= 87.0);
+}
+FA_INLINE double fa__softplus_fwdfast_f64(double x, const double *prm) {
+    const double beta = prm[0];
+    const double threshold = prm[1];
+    (void)x; (void)beta; (void)threshold; (void)prm;
+    const double z = (x * beta);
+    const double r = ((((z) > (0.0) ? (z) : (0.0)) + fa_log1pn_f64(fa_expn_f64((-fabs(z))))) / beta);
+    return ((z > threshold) ? x : r);
+}
 FA_INLINE int fa__softplus_bwdok_f64(double dy, double x, const double *prm) { (void)dy; (void)x; (void)prm; return 0; }
 FA_INLINE double fa__softplus_bwdfast_f64(double dy, double x, const double *prm) { return fa__softplus_bwd_f64(dy, x, prm); }
-enum { fa__softplus_has_fast = 0 };
+enum { fa__softplus_has_fast = 1 };
 FA_INLINE int fa__softplus_params_ok(const double *p) {
     (void)p;
     return p[0] == p[0] && p[1] == p[1] && (p[0] > 0.0);
@@ -1094,7 +1120,7 @@ FA_INLINE float fa__hardswish_fwd_f32(float x, const float *prm) {
 }
 FA_INLINE float fa__hardswish_bwd_f32(float dy, float x, const float *prm) {
     (void)dy; (void)x; (void)prm;
-    return ((x < (-3.0f)) ? 0.0f : ((x <= 3.0f) ? (dy * (((2.0f * x) + 3.0f) / 6.0f)) : dy));
+    return ((x <= (-3.0f)) ? 0.0f : ((x < 3.0f) ? (dy * (((2.0f * x) + 3.0f) / 6.0f)) : dy));
 }
 FA_INLINE double fa__hardswish_fwd_f64(double x, const double *prm) {
     (void)x; (void)prm;
@@ -1103,7 +1129,7 @@ FA_INLINE double fa__hardswish_fwd_f64(double x, const double *prm) {
 }
 FA_INLINE double fa__hardswish_bwd_f64(double dy, double x, const double *prm) {
     (void)dy; (void)x; (void)prm;
-    return ((x < (-3.0)) ? 0.0 : ((x <= 3.0) ? (dy * (((2.0 * x) + 3.0) / 6.0)) : dy));
+    return ((x <= (-3.0)) ? 0.0 : ((x < 3.0) ? (dy * (((2.0 * x) + 3.0) / 6.0)) : dy));
 }
 FA_INLINE int fa__hardswish_fwdok_f32(float x, const float *prm) { (void)x; (void)prm; return 0; }
 FA_INLINE float fa__hardswish_fwdfast_f32(float x, const float *prm) { return fa__hardswish_fwd_f32(x, prm); }
@@ -1127,11 +1153,11 @@ FA_INLINE float fa__hardsigmoid_fwd_f32(float x, const float *prm) {
 }
 FA_INLINE float fa__hardsigmoid_bwd_f32(float dy, float x, const float *prm) {
     (void)dy; (void)x; (void)prm;
-    return ((x <= (-3.0f)) ? 0.0f : ((x >= 3.0f) ? 0.0f : (dy / 6.0f)));
+    return ((fabsf(x) < 3.0f) ? (dy / 6.0f) : ((x == x) ? 0.0f : x));
 }
 FA_INLINE float fa__hardsigmoid_bwdy_f32(float dy, float y, const float *prm) {
     (void)dy; (void)y; (void)prm;
-    return ((y <= 0.0f) ? 0.0f : ((y >= 1.0f) ? 0.0f : (dy / 6.0f)));
+    return ((y > 0.0f) ? ((y < 1.0f) ? (dy / 6.0f) : 0.0f) : ((y == y) ? 0.0f : y));
 }
 FA_INLINE double fa__hardsigmoid_fwd_f64(double x, const double *prm) {
     (void)x; (void)prm;
@@ -1140,11 +1166,11 @@ FA_INLINE double fa__hardsigmoid_fwd_f64(double x, const double *prm) {
 }
 FA_INLINE double fa__hardsigmoid_bwd_f64(double dy, double x, const double *prm) {
     (void)dy; (void)x; (void)prm;
-    return ((x <= (-3.0)) ? 0.0 : ((x >= 3.0) ? 0.0 : (dy / 6.0)));
+    return ((fabs(x) < 3.0) ? (dy / 6.0) : ((x == x) ? 0.0 : x));
 }
 FA_INLINE double fa__hardsigmoid_bwdy_f64(double dy, double y, const double *prm) {
     (void)dy; (void)y; (void)prm;
-    return ((y <= 0.0) ? 0.0 : ((y >= 1.0) ? 0.0 : (dy / 6.0)));
+    return ((y > 0.0) ? ((y < 1.0) ? (dy / 6.0) : 0.0) : ((y == y) ? 0.0 : y));
 }
 FA_INLINE int fa__hardsigmoid_fwdok_f32(float x, const float *prm) { (void)x; (void)prm; return 0; }
 FA_INLINE float fa__hardsigmoid_fwdfast_f32(float x, const float *prm) { return fa__hardsigmoid_fwd_f32(x, prm); }
@@ -1280,15 +1306,27 @@ FA_INLINE double fa__logsigmoid_bwd_f64(double dy, double x, const double *prm) 
     const double r = (1.0 / (1.0 + e));
     return (dy * ((x >= 0.0) ? (e * r) : r));
 }
-FA_INLINE int fa__logsigmoid_fwdok_f32(float x, const float *prm) { (void)x; (void)prm; return 0; }
-FA_INLINE float fa__logsigmoid_fwdfast_f32(float x, const float *prm) { return fa__logsigmoid_fwd_f32(x, prm); }
+FA_INLINE int fa__logsigmoid_fwdok_f32(float x, const float *prm) {
+    (void)x; (void)prm;
+    return (int)(fabsf(x) <= 87.0f);
+}
+FA_INLINE float fa__logsigmoid_fwdfast_f32(float x, const float *prm) {
+    (void)x; (void)prm;
+    return (((x) < (0.0f) ? (x) : (0.0f)) - fa_log1pn_f32(fa_expn_f32((-fabsf(x)))));
+}
 FA_INLINE int fa__logsigmoid_bwdok_f32(float dy, float x, const float *prm) { (void)dy; (void)x; (void)prm; return 0; }
 FA_INLINE float fa__logsigmoid_bwdfast_f32(float dy, float x, const float *prm) { return fa__logsigmoid_bwd_f32(dy, x, prm); }
-FA_INLINE int fa__logsigmoid_fwdok_f64(double x, const double *prm) { (void)x; (void)prm; return 0; }
-FA_INLINE double fa__logsigmoid_fwdfast_f64(double x, const double *prm) { return fa__logsigmoid_fwd_f64(x, prm); }
+FA_INLINE int fa__logsigmoid_fwdok_f64(double x, const double *prm) {
+    (void)x; (void)prm;
+    return (int)(fabs(x) <= 87.0);
+}
+FA_INLINE double fa__logsigmoid_fwdfast_f64(double x, const double *prm) {
+    (void)x; (void)prm;
+    return (((x) < (0.0) ? (x) : (0.0)) - fa_log1pn_f64(fa_expn_f64((-fabs(x)))));
+}
 FA_INLINE int fa__logsigmoid_bwdok_f64(double dy, double x, const double *prm) { (void)dy; (void)x; (void)prm; return 0; }
 FA_INLINE double fa__logsigmoid_bwdfast_f64(double dy, double x, const double *prm) { return fa__logsigmoid_bwd_f64(dy, x, prm); }
-enum { fa__logsigmoid_has_fast = 0 };
+enum { fa__logsigmoid_has_fast = 1 };
 FA_INLINE int fa__logsigmoid_params_ok(const double *p) {
     (void)p;
     return 1;
