@@ -496,7 +496,8 @@ dy * (t * t)
         derivative="f'(x) = 1 if |x| > lambd else 0",
         forward="where(x >= -lambd and x <= lambd, 0, x)",
         backward="where(x >= -lambd and x <= lambd, 0, dy)",
-        params=(Param("lambd", 0.5, "half width of the zero band", check="lambd >= 0"),),
+        params=(Param("lambd", 0.5, "half width of the zero band (any value, as PyTorch: lambd < 0 "
+                                  "gives the identity)"),),
         torch="hardshrink",
     ),
     Activation(

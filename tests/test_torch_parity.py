@@ -168,3 +168,12 @@ def test_smooth_gradients_at_infinity_are_the_limits(name):
     x = np.array([np.inf, -np.inf])
     np.testing.assert_array_equal(getattr(fastact, name + "_backward")(np.ones(2), x), [1.0, 0.0])
     assert np.isnan(_torch_pair(name, x, np.ones(2))[1]).all()
+
+
+def test_hardshrink_accepts_negative_lambd_as_pytorch():
+    """PyTorch accepts any lambd (OpInfo samples use a negative one): lambd < 0 is the identity."""
+    x = np.linspace(-2, 2, 41)
+    t = torch.tensor(x, requires_grad=True)
+    F.hardshrink(t, -0.5).sum().backward()
+    np.testing.assert_array_equal(fastact.hardshrink(x, lambd=-0.5), F.hardshrink(torch.tensor(x), -0.5).numpy())
+    np.testing.assert_array_equal(fastact.hardshrink_backward(np.ones_like(x), x, lambd=-0.5), t.grad.numpy())

@@ -1398,7 +1398,7 @@ FA_INLINE double fa__hardshrink_bwdfast_f64(double dy, double x, const double *p
 enum { fa__hardshrink_has_fast = 0 };
 FA_INLINE int fa__hardshrink_params_ok(const double *p) {
     (void)p;
-    return p[0] == p[0] && (p[0] >= 0.0);
+    return p[0] == p[0];
 }
 
 /* ---- softshrink: f(x) = x - lambd if x > lambd, x + lambd if x < -lambd, else 0 */
