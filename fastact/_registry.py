@@ -220,6 +220,7 @@ dy * (4 * e / (d * d))
 """,
         backward_y="dy * ((1 - y) * (1 + y))",
         ulp=(2, 2), ulp_backward=(6, 5),
+        fast_when="abs(x) <= 40",
         torch="tanh",
     ),
     Activation(

@@ -22,7 +22,7 @@ FAST = [a.name for a in ACTIVATIONS if a.fast_when]
 
 
 def test_the_fast_forms_exist():
-    assert {"sigmoid", "silu", "gelu_tanh", "quick_gelu", "mish", "softplus", "logsigmoid"} <= set(FAST)
+    assert {"sigmoid", "tanh", "silu", "gelu_tanh", "quick_gelu", "mish", "softplus", "logsigmoid"} <= set(FAST)
 
 
 def _exact(name, role, dtype, **params):

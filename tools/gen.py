@@ -44,8 +44,8 @@ MATH["abs"] = ("fabsf", "fabs")
 MATH["sqrt"] = ("sqrtf", "sqrt")  # correctly rounded, vectorizes with -fno-math-errno
 MATH["copysign"] = ("copysignf", "copysign")
 # in the fast forms (fa_math.h: the formula's bits where the guard holds, no range handling):
-# exp of an argument with a normal result, log1p of an exp(-|z|) in (0, 1]
-FAST_MATH = {"exp": "expn", "log1p": "log1pn"}
+# exp of an argument with a normal result, log1p of an exp(-|z|) in (0, 1], tanh for |x| <= 44
+FAST_MATH = {"exp": "expn", "log1p": "log1pn", "tanh": "tanhn"}
 BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 CMPOPS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
 

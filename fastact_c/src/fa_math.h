@@ -348,6 +348,9 @@ FA_INLINE double fa_tanh_f64(double x)
     return fa_i_u2d(fa_i_d2u(y) | sign);
 }
 
+/* fa_tanhn_f64: the fast forms' name for tanh in double (no fast form yet: fa_tanh_f64) */
+FA_INLINE double fa_tanhn_f64(double x) { return fa_tanh_f64(x); }
+
 /* ------------------------------------------------------------------------ */
 /* float versions: float arithmetic with fused multiply-adds                */
 /* ------------------------------------------------------------------------ */
@@ -570,7 +573,8 @@ FA_INLINE float fa_log_f32(float x)
 /* fa_tanh_f32: |x| < 0.55: x + x^3 T(x^2), T of degree 4; otherwise
  * 1 - 2/(e^2|x| + 1) (-> 1 exactly once e^2|x| overflows).  tanh(+-0) =
  * +-0, tanh(+-inf) = +-1, NaN -> NaN. */
-FA_INLINE float fa_tanh_f32(float x)
+/* tanh from x and e = e^(2|x|) (fa_tanh_f32, fa_tanhn_f32) */
+FA_INLINE float fa_i_tanh_f32(float x, float e)
 {
     const uint32_t sign = fa_i_f2u(x) & UINT32_C(0x80000000);
     const float a = fa_i_u2f(fa_i_f2u(x) ^ sign);
@@ -581,9 +585,20 @@ FA_INLINE float fa_tanh_f32(float x)
     T = fa_i_fmaf(T, z, 0x1.11102p-3f);
     T = fa_i_fmaf(T, z, -0x1.555554p-2f);
     const float small = fa_i_fmaf(a * z, T, a);
-    const float large = 1.0f - 2.0f / (fa_exp_f32(2.0f * a) + 1.0f);
+    const float large = 1.0f - 2.0f / (e + 1.0f);
     const float y = a < 0.55f ? small : large;
     return fa_i_u2f(fa_i_f2u(y) | sign);
+}
+
+FA_INLINE float fa_tanh_f32(float x)
+{
+    return fa_i_tanh_f32(x, fa_exp_f32(2.0f * fa_i_u2f(fa_i_f2u(x) & UINT32_C(0x7fffffff))));
+}
+
+/* fa_tanhn_f32: fa_tanh_f32 for |x| <= 44 (the fast forms'), with fa_expn: the same bits */
+FA_INLINE float fa_tanhn_f32(float x)
+{
+    return fa_i_tanh_f32(x, fa_expn_f32(2.0f * fa_i_u2f(fa_i_f2u(x) & UINT32_C(0x7fffffff))));
 }
 
 

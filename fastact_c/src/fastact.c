@@ -176,7 +176,7 @@ static fa_status fa__check_mat(size_t rows, size_t cols, const void *ptr, ptrdif
  * FA_FAST_BLOCK elements whose guard holds everywhere run the fast form -- the formula's bits
  * without its tail handling -- and other blocks the formula. The guard pass reads the whole
  * block before anything is written, so in-place calls are safe. */
-#define FA_FAST_BLOCK 256
+#define FA_FAST_BLOCK 2048
 #define FA_GUARDED_LOOP(HAS_FAST, OK, FAST, STMT)                                          \
     if (HAS_FAST) {                                                                        \
         for (size_t b_ = 0; b_ < n; b_ += FA_FAST_BLOCK) {                                 \

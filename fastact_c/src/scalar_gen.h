@@ -394,15 +394,43 @@ FA_INLINE double fa__tanh_bwdy_f64(double dy, double y, const double *prm) {
     (void)dy; (void)y; (void)prm;
     return (dy * ((1.0 - y) * (1.0 + y)));
 }
-FA_INLINE int fa__tanh_fwdok_f32(float x, const float *prm) { (void)x; (void)prm; return 0; }
-FA_INLINE float fa__tanh_fwdfast_f32(float x, const float *prm) { return fa__tanh_fwd_f32(x, prm); }
-FA_INLINE int fa__tanh_bwdok_f32(float dy, float x, const float *prm) { (void)dy; (void)x; (void)prm; return 0; }
-FA_INLINE float fa__tanh_bwdfast_f32(float dy, float x, const float *prm) { return fa__tanh_bwd_f32(dy, x, prm); }
-FA_INLINE int fa__tanh_fwdok_f64(double x, const double *prm) { (void)x; (void)prm; return 0; }
-FA_INLINE double fa__tanh_fwdfast_f64(double x, const double *prm) { return fa__tanh_fwd_f64(x, prm); }
-FA_INLINE int fa__tanh_bwdok_f64(double dy, double x, const double *prm) { (void)dy; (void)x; (void)prm; return 0; }
-FA_INLINE double fa__tanh_bwdfast_f64(double dy, double x, const double *prm) { return fa__tanh_bwd_f64(dy, x, prm); }
-enum { fa__tanh_has_fast = 0 };
+FA_INLINE int fa__tanh_fwdok_f32(float x, const float *prm) {
+    (void)x; (void)prm;
+    return (int)(fabsf(x) <= 40.0f);
+}
+FA_INLINE float fa__tanh_fwdfast_f32(float x, const float *prm) {
+    (void)x; (void)prm;
+    return fa_tanhn_f32(x);
+}
+FA_INLINE int fa__tanh_bwdok_f32(float dy, float x, const float *prm) {
+    (void)dy; (void)x; (void)prm;
+    return (int)(fabsf(x) <= 40.0f);
+}
+FA_INLINE float fa__tanh_bwdfast_f32(float dy, float x, const float *prm) {
+    (void)dy; (void)x; (void)prm;
+    const float e = fa_expn_f32(((-2.0f) * fabsf(x)));
+    const float d = (1.0f + e);
+    return (dy * ((4.0f * e) / (d * d)));
+}
+FA_INLINE int fa__tanh_fwdok_f64(double x, const double *prm) {
+    (void)x; (void)prm;
+    return (int)(fabs(x) <= 40.0);
+}
+FA_INLINE double fa__tanh_fwdfast_f64(double x, const double *prm) {
+    (void)x; (void)prm;
+    return fa_tanhn_f64(x);
+}
+FA_INLINE int fa__tanh_bwdok_f64(double dy, double x, const double *prm) {
+    (void)dy; (void)x; (void)prm;
+    return (int)(fabs(x) <= 40.0);
+}
+FA_INLINE double fa__tanh_bwdfast_f64(double dy, double x, const double *prm) {
+    (void)dy; (void)x; (void)prm;
+    const double e = fa_expn_f64(((-2.0) * fabs(x)));
+    const double d = (1.0 + e);
+    return (dy * ((4.0 * e) / (d * d)));
+}
+enum { fa__tanh_has_fast = 1 };
 FA_INLINE int fa__tanh_params_ok(const double *p) {
     (void)p;
     return 1;
