@@ -277,7 +277,7 @@ FA_INLINE double fa_log_f64(double x)
  * Error < 1 ulp (max measured 0.87).
  * Specials: log1p(+-0) = +-0, log1p(tiny) = tiny, log1p(-1) = -inf,
  * log1p(x < -1) = NaN, log1p(+inf) = inf, NaN -> NaN. */
-FA_INLINE double fa_log1p_f64(double x)
+FA_INLINE double fa_i_log1p_core(double x)
 {
     const double u = 1.0 + x;
     const double c = x - (u - 1.0);
@@ -289,8 +289,12 @@ FA_INLINE double fa_log1p_f64(double x)
     /* c * 2^-k: c only matters for k <= 53; clamp keeps 2^-k normal */
     const double kc = k > 60.0 ? 60.0 : k;
     const double cm = (c * fa_i_pow2i(-kc)) * (1.0 - 2.0 * s * (1.0 - s));
-    double y = k * FA_I_LN2_HI
-             - ((hfsq - (fa_i_log_tail(s, hfsq) + (k * FA_I_LN2_LO + cm))) - f);
+    return k * FA_I_LN2_HI - ((hfsq - (fa_i_log_tail(s, hfsq) + (k * FA_I_LN2_LO + cm))) - f);
+}
+
+FA_INLINE double fa_log1p_f64(double x)
+{
+    double y = fa_i_log1p_core(x);
     y = x == 0.0 ? x : y;                       /* log1p(-0) = -0 */
     /* specials: -1 -> -inf, < -1 -> NaN, +inf -> inf, NaN -> NaN */
     const double sp = x == -1.0 ? -fa_i_inf() : (x < -1.0 ? fa_i_nan() : x + x);
@@ -299,18 +303,7 @@ FA_INLINE double fa_log1p_f64(double x)
 
 /* fa_log1pn_f64: fa_log1p_f64 for x in (0, 1] without its special cases
  * (the fast forms' log1p of an exp(-|z|)): the same bits there. */
-FA_INLINE double fa_log1pn_f64(double x)
-{
-    const double u = 1.0 + x;
-    const double c = x - (u - 1.0);
-    double k;
-    const double m = fa_i_log_split(u, &k);
-    const double f = m - 1.0;
-    const double s = f / (2.0 + f);
-    const double hfsq = 0.5 * f * f;
-    const double cm = (c * fa_i_pow2i(-k)) * (1.0 - 2.0 * s * (1.0 - s));  /* k <= 1 */
-    return k * FA_I_LN2_HI - ((hfsq - (fa_i_log_tail(s, hfsq) + (k * FA_I_LN2_LO + cm))) - f);
-}
+FA_INLINE double fa_log1pn_f64(double x) { return fa_i_log1p_core(x); }
 
 /* ------------------------------------------------------------------------ */
 /* tanh                                                                     */
@@ -526,7 +519,7 @@ FA_INLINE float fa_i_log_splitf(float u, float *k)
  * log(1+f) + c/u where c is the rounding error of 1 + x (fdlibm).
  * Specials: log1p(+-0) = +-0, log1p(-1) = -inf, x < -1 -> NaN,
  * log1p(inf) = inf, NaN -> NaN. */
-FA_INLINE float fa_log1p_f32(float x)
+FA_INLINE float fa_i_log1p_coref(float x)
 {
     const float u = 1.0f + x;
     float k;
@@ -534,7 +527,12 @@ FA_INLINE float fa_log1p_f32(float x)
     const float f = m - 1.0f;
     float c = u >= 2.0f ? 1.0f - (u - x) : x - (u - 1.0f);  /* exact; NaN propagates */
     c = c / u;
-    float y = fa_i_fmaf(k, FA_I_LN2F_LOG_HI, f + (fa_i_log_tailf(f) + fa_i_fmaf(k, FA_I_LN2F_LOG_LO, c)));
+    return fa_i_fmaf(k, FA_I_LN2F_LOG_HI, f + (fa_i_log_tailf(f) + fa_i_fmaf(k, FA_I_LN2F_LOG_LO, c)));
+}
+
+FA_INLINE float fa_log1p_f32(float x)
+{
+    float y = fa_i_log1p_coref(x);
     y = x == fa_i_inff() ? x : y;
     y = x == -1.0f ? -fa_i_inff() : y;
     y = x < -1.0f ? fa_i_nanf() : y;
@@ -543,16 +541,7 @@ FA_INLINE float fa_log1p_f32(float x)
 
 /* fa_log1pn_f32: fa_log1p_f32 for x in (0, 1] without its special cases
  * (the fast forms' log1p of an exp(-|z|)): the same bits there. */
-FA_INLINE float fa_log1pn_f32(float x)
-{
-    const float u = 1.0f + x;
-    float k;
-    const float m = fa_i_log_splitf(u, &k);
-    const float f = m - 1.0f;
-    float c = u >= 2.0f ? 1.0f - (u - x) : x - (u - 1.0f);
-    c = c / u;
-    return fa_i_fmaf(k, FA_I_LN2F_LOG_HI, f + (fa_i_log_tailf(f) + fa_i_fmaf(k, FA_I_LN2F_LOG_LO, c)));
-}
+FA_INLINE float fa_log1pn_f32(float x) { return fa_i_log1p_coref(x); }
 
 /* fa_log_f32: natural logarithm (subnormals pre-scaled by 2^23).
  * Specials: log(+-0) = -inf, log(x<0) = NaN, log(inf) = inf, NaN -> NaN. */
