@@ -66,7 +66,10 @@ def info() -> str:
             lines.append(f"  {b['name']:7s} unavailable  {b['reason']}")
     lines += [
         f"dispatch: {os.environ.get('FASTACT_BACKEND') or 'automatic'}; host arrays >= {thr} elements "
-        f"-> numba ({src})",
+        f"-> numba ({src})" + ("" if src == "FASTACT_NUMBA_THRESHOLD" else
+                               f"; the compiled fast path per kernel: from "
+                               f"{_dispatch._config().get('numba_crossover_ns') or _dispatch.DEFAULT_CROSSOVER_NS:.0f}"
+                               " ns of its measured native time"),
         f"C library: {fastact.get_library()}",
         f"C headers: {fastact.get_include()}",
         f"cflags: {cflags()}",
