@@ -74,7 +74,7 @@ def info() -> str:
         f"C headers: {fastact.get_include()}",
         f"cflags: {cflags()}",
         f"libs:   {libs()}",
-        f"activations ({len(ACTIVATIONS)}): {', '.join(fastact.available())}",
+        f"activations ({len(fastact.available())}): {', '.join(fastact.available())}",
     ]
     return "\n".join(lines)
 
@@ -84,6 +84,7 @@ def listing() -> str:
     for a in ACTIVATIONS:
         ps = ", ".join(f"{p.name}={p.default}" for p in a.params)
         out.append(f"{a.name:12s} {a.kind:11s} {a.formula}" + (f"   [{ps}]" if ps else ""))
+    out.append(f"{'crelu':12s} {'composite':11s} f(x) = concat(relu(x), relu(-x)) along axis   [axis=-1]")
     return "\n".join(out)
 
 

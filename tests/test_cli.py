@@ -46,3 +46,9 @@ def test_plot(tmp_path):
     png = tmp_path / "a.png"
     assert "wrote" in run("plot", "relu", "gelu", "-o", str(png))
     assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_list_and_info_name_every_function():
+    listed = [line.split()[0] for line in run("list").splitlines()]
+    assert listed == fastact.available()
+    assert f"activations ({len(fastact.available())}):" in run("info")
