@@ -33,7 +33,7 @@ DEFAULT_THRESHOLD = 1 << 17  # elements; see the README for the measurement
 DEFAULT_CROSSOVER_NS = 11000.0
 _HINTS = {
     "numba": "install it with `pip install numba tbb`",
-    "cuda": "install `pip install fastact[cuda]` (numba-cuda) and use a CUDA GPU, "
+    "cuda": "install numba-cuda (`pip install -e \".[cuda]\"` in the fastact clone) and use a CUDA GPU, "
             "or set NUMBA_ENABLE_CUDASIM=1 for the simulator",
 }
 # numba is installed but its threading layer cannot start

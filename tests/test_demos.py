@@ -70,7 +70,7 @@ def test_demo_errors():
     assert p.returncode == 2 and "deep, nalu" in p.stderr
     from fastact import demos
 
-    with pytest.raises(ImportError, match=r"pip install \"fastact\[demo\]\""):
+    with pytest.raises(ImportError, match=r"pip install -e \"\.\[demo\]\" in the fastact clone"):
         demos.require("fastact_no_such_module", "something")
     with pytest.raises(ValueError):
         demos.run("nope")

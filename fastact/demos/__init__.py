@@ -4,7 +4,7 @@ deep  the same deep MLP trained on scikit-learn's digits with 9 activations: los
       accuracy, time and the per-layer weight-gradient magnitudes (vanishing gradients)
 nalu  NALU vs a ReLU MLP learning a+b, a-b, a*b, a/b, tested outside the training range
 
-They need the ``demo`` extra (scikit-learn, matplotlib, tqdm): ``pip install "fastact[demo]"``.
+They need the ``demo`` extra (scikit-learn, matplotlib, tqdm): ``pip install -e ".[demo]"`` in the clone.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ def require(module: str, what: str):
     try:
         return importlib.import_module(module)
     except ImportError as e:
-        raise ImportError(f"the fastact demos need {what} ({module}): pip install \"fastact[demo]\"") from e
+        raise ImportError(f"the fastact demos need {what} ({module}): pip install -e \".[demo]\" in the "
+                          "fastact clone (or: pip install scikit-learn matplotlib tqdm)") from e
 
 
 def one_blas_thread():
