@@ -182,8 +182,9 @@ if __name__ == "__main__":
 
 
 def test_two_processes_build_numba_cache_at_once(tmp_path):
-    """Two fresh processes compile the same kernels into an empty FASTACT_CACHE_DIR at
-    the same time; both succeed with equal results, and a third loads them from disk."""
+    """Two fresh processes compile the same kernels (the parallel loop, cached by Numba beside
+    numba_cpu.py, and a channel-wise backward kernel under FASTACT_CACHE_DIR) at the same time;
+    both succeed with equal results, and a third loads them from disk."""
     if not _numba_ok():
         pytest.skip("numba backend unavailable")
     code = """
@@ -192,7 +193,8 @@ from fastact.backends import numba_cpu
 x = np.linspace(-6, 6, 3003)
 outs = [fastact.gelu(x, backend="numba"), fastact.softplus(x.astype(np.float32), backend="numba"),
         fastact.tanh_backward(np.ones_like(x), x, backend="numba"),
-        fastact.softmax(x.reshape(3, 1001), backend="numba")]
+        fastact.softmax(x.reshape(3, 1001), backend="numba"),
+        fastact.prelu_backward(np.ones((3, 1001)), x.reshape(3, 1001), np.full(1001, 0.25), backend="numba")[0]]
 np.save(sys.argv[1], np.concatenate([o.astype(np.float64).ravel() for o in outs]))
 print(numba_cpu.kernel_dir())
 """

@@ -97,8 +97,7 @@ static int invalid_params(fa_activation act, fa_params *p) {
     case FA_HARDTANH: p->v[FA_PARAM_HARDTANH_MIN_VAL] = 2.0; return 1;
     case FA_CELU: p->v[FA_PARAM_CELU_ALPHA] = 0.0; return 1;
     case FA_CLIPPED_RELU: p->v[FA_PARAM_CLIPPED_RELU_MAX_VALUE] = -1.0; return 1;
-    case FA_HARDSHRINK: p->v[FA_PARAM_HARDSHRINK_LAMBD] = -0.5; return 1;
-    case FA_SOFTSHRINK: p->v[FA_PARAM_SOFTSHRINK_LAMBD] = -0.5; return 1;
+    case FA_SOFTSHRINK: p->v[FA_PARAM_SOFTSHRINK_LAMBD] = -0.5; return 1; /* (hardshrink takes any lambd) */
     case FA_SQUAREPLUS: p->v[FA_PARAM_SQUAREPLUS_B] = 0.0; return 1;
     case FA_DROPOUT: p->v[FA_PARAM_DROPOUT_P] = 1.5; return 1;
     case FA_RRELU: p->v[FA_PARAM_RRELU_LOWER] = 0.9; return 1;
