@@ -405,18 +405,27 @@ class _Op:
             if torch._C._are_functorch_transforms_active() or _fwad._current_level >= 0:
                 return self.function.apply(*args)
             ts = args[:len(self.tensor_names)]
-            if (all(type(t) is torch.Tensor for t in ts) and torch._C._len_torch_dispatch_stack() == 0
-                    and not (torch.is_grad_enabled() and any(t.requires_grad for t in ts))):
+            if _untraced(*ts) and not (torch.is_grad_enabled() and any(t.requires_grad for t in ts)):
                 return self.host_fwd(*args)
         return self.call(*args)
 
+    def eager_or(self, traced, dy):
+        """The backward kernel to call: the host kernel itself for a plain eager dy (no graph is
+        being recorded or traced: skips ~20 us of dispatch per call), else `traced`."""
+        if not torch.compiler.is_compiling() and not torch.is_grad_enabled() and _untraced(dy):
+            return self.host_bwd
+        return traced
 
-def _double_backward(self, ctx, *grads):
-    raise NotImplementedError(f"{self.fname}: second derivatives (of the backward, e.g. torch.func.hessian) "
-                              "are not implemented")
+    def double_backward(self, ctx, *grads):
+        raise NotImplementedError(f"{self.fname}: second derivatives (of the backward, e.g. torch.func.hessian) "
+                                  "are not implemented")
 
 
-_Op.double_backward = _double_backward
+def _untraced(*ts) -> bool:
+    """Plain tensors outside torch.func transforms and dispatch modes: the host kernel may run
+    them without the dispatcher (call only when not compiling)."""
+    return (all(type(t) is torch.Tensor for t in ts) and not torch._C._are_functorch_transforms_active()
+            and torch._C._len_torch_dispatch_stack() == 0)
 
 
 def _per_example(fn, in_dims, args):
@@ -429,16 +438,6 @@ def _per_example(fn, in_dims, args):
     return torch.stack(outs)
 
 
-def _eager_or(self, traced, dy):
-    """The backward kernel to call: the host kernel itself for a plain eager dy (no graph is being
-    traced, no transform or dispatch mode: skips ~20 us of dispatch per call), else `traced`."""
-    if (type(dy) is torch.Tensor and not torch.compiler.is_compiling() and not torch.is_grad_enabled()
-            and not torch._C._are_functorch_transforms_active() and torch._C._len_torch_dispatch_stack() == 0):
-        return self.host_bwd
-    return traced
-
-
-_Op.eager_or = _eager_or
 
 
 def _run(opname: str, *args):
@@ -454,7 +453,7 @@ def _register(op: _Op):
     bwd.register_fake(op.fake_bwd)
     fwd = torch.library.custom_op(f"{_NS}::{op.name}", op.host_fwd, mutates_args=(), schema=op.schema_fwd())
     fwd.register_fake(op.fake_fwd)
-    op.bwd_op = overload = getattr(getattr(torch.ops, _NS), op.name + "_backward").default
+    overload = getattr(getattr(torch.ops, _NS), op.name + "_backward").default
     fwd.register_autograd(lambda ctx, dy: op.backward(ctx, dy, op.eager_or(overload, dy)),
                           setup_context=op.setup_context)
     return fwd
