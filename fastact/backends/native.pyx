@@ -226,7 +226,7 @@ cdef inline cnp.npy_intp _units(Plan *pl) noexcept nogil:
 
 
 # ---- one call in parts, for a thread pool ---------------------------------------------------------
-# The numba backend runs a call's parts on its threads (a prange over k calling part_entry()): the
+# The numba backend runs a call's parts on its threads (a prange over k calling _part): the
 # same C kernels on subranges of the same walk, so every kernel has one implementation and the
 # results are bit-identical to one native call, on any number of threads.
 
@@ -236,6 +236,9 @@ cdef enum:
     WHAT_RANDOM = 2    # dropout / rrelu, contiguous: element i has counter offset + i
     WHAT_CHANNEL = 3   # channel-wise forward, contiguous (outer, channels, inner): parts of outer
     PART_ALIGN = 64    # element parts start on multiples of this (whole cache lines and vectors)
+
+PARTS_ELTWISE, PARTS_ROWWISE, PARTS_RANDOM, PARTS_CHANNEL = (WHAT_ELTWISE, WHAT_ROWWISE, WHAT_RANDOM,
+                                                           WHAT_CHANNEL)  # run_parts' `what`
 
 cdef struct Job:
     int what, op, nop
@@ -461,16 +464,13 @@ def collapse(tuple arrays, bint rowwise=False):
     return tuple(shape), strides
 
 
-def part_entry():
-    """Address of ``int part(void *job, intptr_t k, intptr_t parts)``, which runs part k of a job."""
-    return <size_t>&_part
-
-
 def run_parts(runner, Py_ssize_t parts, int what, int op, int act, tuple arrays, tuple params,
               uint64_t seed=0, uint64_t offset=0, Py_ssize_t channels=0, Py_ssize_t inner=0):
-    """Run one call (operands as eltwise/rowwise/random/channelwise_forward) as up to `parts`
-    parts through ``runner(part_entry(), job, parts, status)``, which must run part k for every
-    k in range(parts) (in any order, on any threads) and store its status in status[k]."""
+    """Run one call (operands as eltwise/rowwise/random/channelwise_forward; `what` one of
+    PARTS_ELTWISE, PARTS_ROWWISE, PARTS_RANDOM, PARTS_CHANNEL) as up to `parts` parts through
+    ``runner(entry, job, parts, status)``: it must call ``int entry(void *job, intptr_t k,
+    intptr_t parts)`` for every k in range(parts) (in any order, on any threads) and store the
+    result in status[k]."""
     if what == WHAT_ELTWISE or what == WHAT_ROWWISE:
         _call(op, what == WHAT_ROWWISE, act, arrays, params, runner, parts)
         return
@@ -688,14 +688,14 @@ cdef int _chosen(bint forced_native, Py_ssize_t size, Py_ssize_t kernel_threshol
         threshold = kernel_threshold if kernel_threshold > 0 else _base_threshold
     if size < threshold:
         return CHOSE_NATIVE
-    if _par_runner is not None and PyDict_GetItemWithError(<PyObject *>_loaded, <PyObject *>_K_NUMBA) != NULL:
-        return CHOSE_PARALLEL
+    if PyDict_GetItemWithError(<PyObject *>_loaded, <PyObject *>_K_NUMBA) != NULL:
+        return CHOSE_PARALLEL if _par_runner is not None else CHOSE_GENERAL  # (workqueue: its lock)
     PyErr_Clear()
-    if kernel_threshold > 0 and size < _base_threshold:  # the general path would pick native
-        if not _dispatch._loader and "numba" not in _dispatch._failed:
-            _dispatch._load_in_background()
-        return CHOSE_NATIVE
-    return CHOSE_GENERAL
+    if "numba" in _dispatch._failed:  # the general path warns once and runs native
+        return CHOSE_GENERAL
+    if not _dispatch._loader:  # as the general path: load numba in the background, native meanwhile
+        _dispatch._load_in_background()
+    return CHOSE_NATIVE
 
 
 cdef enum:
@@ -1034,10 +1034,10 @@ cdef object _fast(Function f, PyObject **args, Py_ssize_t nargs, PyObject *kwnam
             strd[s] = perm[s]
         shape[nd - 1] = cnp.PyArray_DIMS(src)[axis]
         _exec(op, True, f.act, nop, ptr, strd, nd, shape, cnp.PyArray_ITEMSIZE(src),
-              FA_F32 if cnp.PyArray_TYPE(src) == cnp.NPY_FLOAT32 else FA_F64, &p, runner, _par_parts)
+              FA_F32 if di == 0 else FA_F64, &p, runner, _par_parts)
     else:
         _exec(op, f.rowwise, f.act, nop, ptr, strd, nd, cnp.PyArray_DIMS(src), cnp.PyArray_ITEMSIZE(src),
-              FA_F32 if cnp.PyArray_TYPE(src) == cnp.NPY_FLOAT32 else FA_F64, &p, runner, _par_parts)
+              FA_F32 if di == 0 else FA_F64, &p, runner, _par_parts)
     if timed:
         c = (_now_ns() - t0) / size
         if f.ncost[di] == 0 or c < f.cost[di]:

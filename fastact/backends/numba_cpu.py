@@ -131,7 +131,7 @@ os.register_at_fork(after_in_child=_new_locks)
 
 @intrinsic
 def _c_part(typingctx, entry, job, k, parts):
-    """entry(job, k, parts): a call of native.part_entry() from compiled code."""
+    """entry(job, k, parts): a call of the C function native.run_parts hands its runner."""
     sig = types.int32(entry, job, types.intp, types.intp)
 
     def codegen(context, builder, signature, args):
@@ -237,6 +237,9 @@ def _nthreads() -> int:
     return _threads[0] or numba.config.NUMBA_NUM_THREADS
 
 
+launches = [0, 0]  # calls run on the thread pool, and the threads they asked for (for tests and info)
+
+
 def _counted_run_parts(entry, job, parts, status):
     launches[0] += 1
     launches[1] += parts
@@ -263,15 +266,8 @@ set_num_threads(int(os.environ["FASTACT_NUM_THREADS"]) if os.environ.get("FASTAC
 def describe() -> dict:
     """Details for fastact.show_config()."""
     layer = LAYER + (f" ({LAYER_NOTE})" if LAYER_NOTE else "")
-    return {"version": numba.__version__, "threads": _threads[0] or numba.config.NUMBA_NUM_THREADS,
-            "threading_layer": layer, "cache": kernel_dir(),
-            "detail": "Numba CPU-parallel kernels (prange) from the registry's scalar functions"}
-
-
-_ELTWISE, _ROWWISE, _RANDOM, _CHANNEL = range(4)  # native.run_parts' WHAT_*
-
-
-launches = [0, 0]  # calls run on the thread pool, and the threads they asked for (for tests and info)
+    return {"version": numba.__version__, "threads": _nthreads(), "threading_layer": layer, "cache": kernel_dir(),
+            "detail": "fastact's C kernels on Numba's thread pool (a prange over each call's parts)"}
 
 
 def _parts(what: int, op: int, act: int, arrays: tuple, params: tuple, **kw) -> None:
@@ -294,21 +290,21 @@ def warm_up() -> None:
 
 def eltwise(op: int, act: int, arrays: tuple, params: tuple) -> None:
     """As native.eltwise, on all threads."""
-    _parts(_ELTWISE, op, act, arrays, params)
+    _parts(native.PARTS_ELTWISE, op, act, arrays, params)
 
 
 def rowwise(op: int, act: int, arrays: tuple, params: tuple) -> None:
     """As native.rowwise, rows split across threads."""
-    _parts(_ROWWISE, op, act, arrays, params)
+    _parts(native.PARTS_ROWWISE, op, act, arrays, params)
 
 
 def random(op: int, act: int, arrays: tuple, params: tuple, seed: int, offset: int) -> None:
     """dropout / rrelu on C-contiguous arrays: op 0 (x, y), op 1 (dy, x, dx)."""
-    _parts(_RANDOM, op, act, arrays, params, seed=seed, offset=offset)
+    _parts(native.PARTS_RANDOM, op, act, arrays, params, seed=seed, offset=offset)
 
 
 def channelwise_forward(act, x, w, y, outer, channels, inner) -> None:
-    _parts(_CHANNEL, 0, act, (x, w, y), (), channels=channels, inner=inner)
+    _parts(native.PARTS_CHANNEL, 0, act, (x, w, y), (), channels=channels, inner=inner)
 
 
 def channelwise_backward(act, dy, x, w, dx, dw, outer, channels, inner) -> None:
