@@ -93,12 +93,12 @@ class Activation:
     ulp_cond: bool = False
     # eltwise only: a fast form of forward and backward, for the C loops. Where the guard
     # fast_when (a condition on x and the formula's own locals) holds, the conditions of
-    # fast_assume ((source text, truth) pairs) are constants and exp's argument keeps e^arg a
-    # normal number, so exp may be the single-scaling fa_expn (and log1p, of such an exp, the
-    # fa_log1pn without special cases): the same bits as the formula,
-    # with its tail handling compiled away. The C loops check the guard per block of elements
-    # and run the fast form on blocks where it holds everywhere (tests/test_fast_forms.py
-    # checks the bits); every other backend evaluates the formula as written.
+    # fast_assume ((source text, truth) pairs) are constants and exp, log1p and tanh may drop
+    # their range handling (tools/gen.py FAST_MATH: fa_expn for a normal e^arg, fa_log1pn of an
+    # exp(-|z|), fa_tanhn for |x| <= 44): the same bits as the formula, its tail handling
+    # compiled away. The C loops check the guard per block of elements and run the fast form
+    # on blocks where it holds everywhere (tests/test_fast_forms.py checks the bits); every
+    # other backend evaluates the formula as written.
     fast_when: str = ""
     fast_assume: tuple = ()
     fast_roles: tuple = ("fwd", "bwd")  # which of forward and backward have the fast form

@@ -74,7 +74,7 @@ class CTranslator:
     def __init__(self, reg, act, ctype: str, sfx: str, variables: set[str], src: str, rename=None,
                  assume: dict | None = None):
         """assume: the fast form (see Activation.fast_when): these conditions (source text ->
-        truth) are constants and exp is fa_expn, exact where the guard holds."""
+        truth) are constants and FAST_MATH's functions replace exp, log1p and tanh."""
         self.reg, self.act, self.ctype, self.sfx, self.src = reg, act, ctype, sfx, src.strip()
         self.assume = assume
         self.names = set(variables) | set(act.param_names)
@@ -218,8 +218,8 @@ class PyTranslator(CTranslator):
         if fn in ("min", "max") and len(args) == 2:
             a, b = (self.expr(v) for v in args)
             return f"({a} if {a} {'<' if fn == 'min' else '>'} {b} else {b})"
-        if fn == "expn":
-            raise FormulaError(f"{self.act.name}: expn is the C loops' fast form of exp (fast_when), not a formula's")
+        if fn in FAST_MATH.values():
+            raise FormulaError(f"{self.act.name}: {fn} belongs to the C loops' fast forms (fast_when), not a formula")
         if fn == "abs":
             return f"abs({self.expr(args[0])})"
         if fn == "sqrt":  # correctly rounded in double, so also for float after rounding
@@ -298,8 +298,8 @@ def gen_scalar(reg) -> str:
 
 def _fast_forms(reg, act) -> list[str]:
     """fa__<name>_{fwd,bwd}ok_<sfx> (the guard: 1 where the fast form gives the formula's bits)
-    and fa__<name>_{fwd,bwd}fast_<sfx> (the formula with act.fast_assume folded and exp as
-    fa_expn), read by the C loops in blocks; without act.fast_when: guard 0, fast = formula."""
+    and fa__<name>_{fwd,bwd}fast_<sfx> (the formula with act.fast_assume folded and FAST_MATH's
+    functions), read by the C loops in blocks; without a fast form: guard 0, fast = formula."""
     out = []
     for ctype, sfx, role, args, src in _roles(act):
         if role not in ("fwd", "bwd"):
