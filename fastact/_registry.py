@@ -31,7 +31,7 @@ channelwise    ``x``, channel weight ``w`` ``backward(dy, x, w)`` for dx,
 gated          halves ``a``, ``b`` of x    ``backward(dy, a, b)`` = dL/da,
                along the axis              ``backward_b(dy, a, b)`` = dL/db
 random         ``x``, ``u`` = uniform in   ``backward(dy, x, u)``, the same u
-               [0, 1) from (seed, offset   regenerated (fastact_c/src/fa_random.h)
+               [0, 1) from (seed, offset   regenerated (fastact/_math.py: uniform24)
                + flat index)
 =============  ==========================  =====================================
 
@@ -605,7 +605,7 @@ dy * where(abs(x) == inf, ncdf(x), d)
         backward_weight="dy * d_silu(x + w)",
         ulp=(1, 4), ulp_backward=(2, 8), channel_axis=-1, weight_name="bias",
     ),
-    # ---- random: the counter-based generator of fa_random.h gives u per element ----
+    # ---- random: the counter-based generator of fastact/_math.py (uniform24) gives u per element ----
     Activation(
         "dropout", "random", "Dropout with a regenerable mask: zero with probability p, else scaled.",
         formula="f(x) = 0 if u < p else x / (1 - p), u = uniform(seed, offset + flat index)",

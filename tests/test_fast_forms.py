@@ -3,7 +3,7 @@
 Blocks of elements whose guard holds run the fast form (exp without its subnormal and overflow
 handling, the tail branches folded); other blocks run the formula. Both must give the bits of the
 formula itself, here evaluated by the Numba build of the generated scalar functions
-(``_scalar_gen.py``, bit-identical to C: tests/test_numba_math.py), on inputs that keep every
+(``_scalar_gen.py``, bit-identical to C: tests/test_math.py), on inputs that keep every
 block on the fast form (small |x|), on inputs where blocks mix guarded and unguarded elements,
 and on the special values.
 """

@@ -7,6 +7,9 @@ Writes
   fastact_c/include/fastact/activations.def  X-macro list (ids, kinds, params, defaults)
   fastact_c/src/scalar_gen.h                 static inline scalar functions, float and double
   fastact/backends/_scalar_gen.py            the same functions in Python for Numba (CPU, CUDA)
+and, from the math source fastact/_math.py (tools/gen_math.py),
+  fastact_c/src/fa_math.h                    the elementary functions in C
+  fastact/backends/_math_gen.py              the same functions in Python for Numba (CPU, CUDA)
 
 The formulas are parsed with ``ast`` and translated expression by expression;
 the language is described in ``fastact/_registry.py``.
@@ -374,13 +377,13 @@ def gen_python(reg) -> str:
     out = [f'"""{HEADER}', "",
            "Scalar functions of every activation for the Numba backends, e.g. ``relu_fwd_f32(x, prm)``",
            "with ``prm`` a tuple of the parameters in registry order. Imported, this module compiles them",
-           "for the CPU with ``numba.njit`` and ``_numba_math``; the CUDA backend executes this same",
-           "source with ``jit = numba.cuda.jit(device=True)`` and its own ``m`` (see numba_cuda.py).",
+           "for the CPU with ``numba.njit`` and ``_math_gen``; the CUDA backend executes this same",
+           "source with ``jit = numba.cuda.jit(device=True)`` and ``m``, _math_gen built for CUDA.",
            '"""', "",
            "import math", "", "import numpy as np", "",
            "if '__fastact_target__' not in globals():  # imported: the CPU build",
            "    from numba import njit", "",
-           "    from . import _numba_math as m", "",
+           "    from . import _math_gen as m", "",
            "    # no Python ZeroDivisionError checks: their branches stop vectorization",
            "    jit = njit(error_model='numpy', fastmath=False, forceinline=True)", ""]
     out += [f"{mn} = m.{mn}" for mn in mnames if f"{mn}(" in body]
@@ -428,7 +431,10 @@ def gen_def(reg) -> str:
 
 def outputs() -> dict[Path, str]:
     reg = load_registry()
-    return {DEF_PATH: gen_def(reg), SCALAR_PATH: gen_scalar(reg), PY_PATH: gen_python(reg)}
+    sys.path.insert(0, str(ROOT / "tools"))
+    import gen_math
+
+    return {DEF_PATH: gen_def(reg), SCALAR_PATH: gen_scalar(reg), PY_PATH: gen_python(reg), **gen_math.generate()}
 
 
 def main(argv: list[str]) -> int:

@@ -2,8 +2,8 @@
 
 Scalar functions of every activation for the Numba backends, e.g. ``relu_fwd_f32(x, prm)``
 with ``prm`` a tuple of the parameters in registry order. Imported, this module compiles them
-for the CPU with ``numba.njit`` and ``_numba_math``; the CUDA backend executes this same
-source with ``jit = numba.cuda.jit(device=True)`` and its own ``m`` (see numba_cuda.py).
+for the CPU with ``numba.njit`` and ``_math_gen``; the CUDA backend executes this same
+source with ``jit = numba.cuda.jit(device=True)`` and ``m``, _math_gen built for CUDA.
 """
 
 import math
@@ -13,7 +13,7 @@ import numpy as np
 if '__fastact_target__' not in globals():  # imported: the CPU build
     from numba import njit
 
-    from . import _numba_math as m
+    from . import _math_gen as m
 
     # no Python ZeroDivisionError checks: their branches stop vectorization
     jit = njit(error_model='numpy', fastmath=False, forceinline=True)

@@ -7,7 +7,7 @@ implementation, the parallel path runs at the C kernels' speed per thread, and i
 bit-identical to the native backend's on any number of threads. The one kernel is compiled once
 and cached on disk (``cache=True``). Channel-wise backward (prelu, bias_*: a reduction per channel)
 is the exception: a kernel generated from the registry's scalar functions (``_scalar_gen.py``,
-compiled with the vectorizable elementary functions of ``_numba_math.py``), parallel over
+compiled with the elementary functions of the math source, ``_math_gen.py``), parallel over
 channels and cached under ``kernel_dir()``.
 
 Operands arrive validated by ``fastact._api`` (same shape and dtype, outputs writeable and not
@@ -41,7 +41,7 @@ from numba import prange, types
 from numba.extending import intrinsic
 
 from .._registry import ACTIVATIONS
-from . import _numba_math, _scalar_gen, native
+from . import _math_gen, _scalar_gen, native
 
 # ---- the threading layer -------------------------------------------------------------------
 # Chosen by loading it, not from package metadata. The `tbb` wheel puts libtbb.so.12 in
@@ -187,7 +187,7 @@ def kernel_dir() -> str:
     root = os.environ.get("FASTACT_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "fastact")
     h = hashlib.sha256()
-    for mod in (_scalar_gen, _numba_math):
+    for mod in (_scalar_gen, _math_gen):
         with open(mod.__file__, "rb") as fh:
             h.update(fh.read())
     h.update(repr(sorted(_TEMPLATES.items())).encode() + _HEADER.encode())

@@ -2,8 +2,9 @@
 
 The scalar functions are the generated ``_scalar_gen.py`` (the same formulas as
 the C and Numba CPU kernels), executed a second time with ``jit =
-numba.cuda.jit(device=True)`` and CUDA's libdevice elementary functions (the
-module's header explains the ``__fastact_target__`` switch). One kernel
+numba.cuda.jit(device=True)`` and the elementary functions of the math source
+(``_math_gen.py``, the same operations as the C library, built for CUDA; the
+module headers explain the ``__fastact_target__`` switch). One kernel
 template per kind turns them into kernels, built lazily per (activation,
 operation, compute dtype, kind of view) and kept in a dict; Numba compiles each
 for the argument types it first meets (a GPU compile takes a fraction of a
@@ -141,88 +142,32 @@ def is_device_array(obj) -> bool:
 
 # ---- the scalar functions and the kernel templates ----------------------------------------
 
-def _ncdf(x):
-    """Phi(x) = erfc(-x / sqrt 2) / 2 (relatively accurate in the lower tail)."""
-    return 0.5 * math.erfc(-x * 0.7071067811865476)
-
-
-def _npdf(x):
-    """phi(x) = exp(-x^2 / 2) / sqrt(2 pi)."""
-    return 0.3989422804014327 * math.exp(-0.5 * x * x)
-
-
-def _xncdf(x):
-    """x Phi(x) (GELU)."""
-    return x * _ncdf(x)
+def _exec_generated(name: str, ns: dict) -> dict:
+    """Execute a generated module of this package (``_math_gen.py``, ``_scalar_gen.py``) in ns,
+    a CUDA or simulator build (``__fastact_target__`` set: the module's CPU imports are skipped)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
+    with open(path, encoding="utf-8") as fh:
+        src = fh.read()
+    ns = {"__fastact_target__": "cuda", "__name__": f"fastact_cuda_{name[1:-3]}", **ns}
+    exec(compile(src, path, "exec"), ns)  # noqa: S102 - our own generated module
+    return ns
 
 
 def _math_namespace(sim: bool):
-    """exp/expm1/log/log1p/tanh/erf/erfc/ncdf/npdf/xncdf in float32 and float64 for the scalar module."""
-    names = {"exp": math.exp, "expm1": math.expm1, "log": math.log, "log1p": math.log1p, "tanh": math.tanh,
-             "erf": math.erf, "erfc": math.erfc, "ncdf": _ncdf, "npdf": _npdf, "xncdf": _xncdf}
-    fns = {}
-    if sim:  # plain Python on NumPy scalars: NumPy gives inf/NaN where math.* would raise
-        import scipy.special  # the simulator runs in tests, where scipy is installed
+    """The elementary functions of the math source (fastact/_math.py, generated as
+    ``_math_gen.py``) for the scalar module: built with CUDA's device words (cuda.fma,
+    libdevice's bit casts), or, under the simulator, with the exact plain-Python words; the
+    same IEEE operations as the C library either way (fastact/backends/_mathlang.py)."""
+    from . import _mathlang
 
-        npf = {n: getattr(np, n) for n in ("exp", "expm1", "log", "log1p", "tanh")}
-        npf.update(erf=scipy.special.erf, erfc=scipy.special.erfc, ncdf=scipy.special.ndtr,
-                   npdf=lambda v: 0.3989422804014327 * np.exp(-0.5 * v * v),
-                   xncdf=lambda v: v * scipy.special.ndtr(v))
-        for n, f in npf.items():
-            fns[f"{n}_f32"] = _sim_unary(f, np.float32)
-            fns[f"{n}_f64"] = _sim_unary(f, np.float64)
-        for t, sfx in ((np.float32, "f32"), (np.float64, "f64")):
-            fns[f"expsub_{sfx}"] = lambda a, b, t=t: _sim_unary(np.exp, t)(t(a) - t(b))
-        return types.SimpleNamespace(**fns)
-    _cuda()
-    # math.* on a float32 argument types as float32 on CUDA (libdevice __nv_expf, ...); ncdf/npdf/xncdf
-    # compute in double and round once, as the CPU backends
-    for n, f in names.items():
-        if n in ("ncdf", "npdf", "xncdf"):
-            fns[f"{n}_f32"] = cuda.jit(device=True)(_unary32(f))
-        else:
-            fns[f"{n}_f32"] = cuda.jit(device=True)(_unary(f, np.float32))
-        fns[f"{n}_f64"] = cuda.jit(device=True)(_unary(f, np.float64))
-    fns["expsub_f32"] = cuda.jit(device=True)(_expsub(np.float32))
-    fns["expsub_f64"] = cuda.jit(device=True)(_expsub(np.float64))
-    return types.SimpleNamespace(**fns)
-
-
-def _expsub(t):
-    def f(a, b):
-        return math.exp(t(a) - t(b))
-    return f
-
-
-def _unary32(u):
-    def f(x):
-        return np.float32(u(np.float64(x)))
-    return f
-
-
-def _sim_unary(u, t):
-    def f(x):
-        with np.errstate(all="ignore"):
-            return t(u(t(x)))
-    return f
-
-
-def _unary(u, t):
-    def f(x):
-        return u(t(x))
-    return f
+    words = _mathlang.python() if sim else _mathlang.cuda()
+    return types.SimpleNamespace(**_exec_generated("_math_gen.py", words))
 
 
 @functools.lru_cache(maxsize=1)
 def _scalars() -> dict:
     """The generated scalar module, executed for CUDA: name -> device function."""
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_scalar_gen.py")
-    with open(path, encoding="utf-8") as fh:
-        src = fh.read()
-    ns = {"__fastact_target__": "cuda", "__name__": "fastact_cuda_scalars",
-          "jit": _cuda().jit(device=True), "m": _math_namespace(_simulating())}
-    exec(compile(src, path, "exec"), ns)  # noqa: S102 - our own generated module
-    return ns
+    return _exec_generated("_scalar_gen.py", {"jit": _cuda().jit(device=True), "m": _math_namespace(_simulating())})
 
 
 @functools.lru_cache(maxsize=1)

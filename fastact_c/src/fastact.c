@@ -16,7 +16,7 @@
 #include <math.h>
 #include <stdint.h>
 
-#include "fa_random.h"
+#include "fa_math.h" /* the generator: fa_mix64, fa_uniform24 */
 #include "scalar_gen.h"
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \

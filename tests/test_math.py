@@ -1,8 +1,11 @@
-"""fastact.backends._numba_math against the C library (fastact_c/src/fa_math.h), bit for bit.
+"""The math source (fastact/_math.py) on every target: accuracy, special values, and bit-identity.
 
-The C functions are static inline, so they are reached through activation kernels of
-the native backend whose formula reduces *exactly* to the function (or to an exact
-expression of it that is evaluated here with the same IEEE operations):
+tools/gen.py generates fastact_c/src/fa_math.h (C) and fastact/backends/_math_gen.py (Numba CPU,
+CUDA, plain Python) from the one source. test_every_function_* compare every function of the C
+header (compiled here into a small shared library) with the Numba CPU build, and the plain-Python
+build (the CUDA simulator's) with the Numba one, bit for bit. The C functions are also reached
+through activation kernels of the native backend whose formula reduces *exactly* to the function
+(or to an exact expression of it that is evaluated here with the same IEEE operations):
 
   tanh               fastact.tanh(x)                           = tanh(x)
   expm1 (x <= 0)     fastact.elu(x, alpha=1)                   = 1 * expm1(x)
@@ -24,7 +27,11 @@ also through the exact GELU: fastact.gelu(x) = xncdf(x) = x * ncdf(x) and
 gelu_backward(1, x) = ncdf(x) + x * npdf(x), native and numba backends bit for bit.
 """
 
+import ctypes
 import math
+import shutil
+import subprocess
+from pathlib import Path
 
 import mpmath
 import numpy as np
@@ -33,7 +40,8 @@ from numba import njit
 
 import fastact
 from fastact import _registry
-from fastact.backends import _numba_math as M
+from fastact.backends import _math_gen as M
+from fastact.backends import _mathlang
 
 NAMES = ("exp", "expm1", "log", "log1p", "tanh")
 N = 100_000
@@ -381,9 +389,8 @@ def test_gelu_native_vs_numba_bits():
 
 def test_jit_options():
     """Every function sets fastmath=False itself (Numba would otherwise compile it with the
-    first caller's fastmath and keep that version for all callers); the erf family and its
-    helpers are forceinline (too large for LLVM's inliner: a loop calling them would not
-    vectorize)."""
+    first caller's fastmath and keep that version for all callers) and is forceinline (the erf
+    family is too large for LLVM's inliner: a loop calling it would not vectorize)."""
     from numba.core.registry import CPUDispatcher
 
     funcs = {k: v for k, v in vars(M).items() if isinstance(v, CPUDispatcher)}
@@ -393,3 +400,145 @@ def test_jit_options():
     for k in ["_hi26", "_expneg", "_mul_exp", "_ldexp", "_erfc_core"] + [f"{n}_{s}" for n in ERF_NAMES
                                                                           for s in ("f64", "f32")]:
         assert funcs[k].targetoptions.get("forceinline") is True, k
+        assert funcs[k].targetoptions.get("error_model") == "numpy", k
+
+
+# ---- every function: C, Numba CPU and plain Python, bit for bit ---------------------------
+
+_SRC = Path(__file__).resolve().parent.parent / "fastact_c" / "src"
+_CC = shutil.which("cc") or shutil.which("gcc")
+_UNARY = ("exp", "expn", "expm1", "log", "log1p", "log1pn", "tanh", "tanhn", "erf", "erfc", "ncdf", "npdf",
+          "xncdf")
+# the fast forms' functions give the full functions' bits only where their guards keep them
+_DOMAIN = {("expn", "f32"): (-87.0, 88.0), ("expn", "f64"): (-708.0, 708.0),
+           ("log1pn", "f32"): (5e-324, 1.0), ("log1pn", "f64"): (5e-324, 1.0), ("tanhn", "f32"): (-44.0, 44.0)}
+
+
+@pytest.fixture(scope="module")
+def c_math(tmp_path_factory):
+    """fa_math.h's functions over arrays, compiled with the library's floating-point flags."""
+    if _CC is None or not (_SRC / "fa_math.h").is_file():
+        pytest.skip("needs a C compiler and the source tree (fastact_c/src)")
+    lines = ['#include "fa_math.h"', "#include <stddef.h>"]
+    for name in _UNARY:
+        for t, s in (("float", "f32"), ("double", "f64")):
+            lines.append(f"void t_{name}_{s}(size_t n, const {t} *x, {t} *y) "
+                         f"{{ for (size_t i = 0; i < n; i++) y[i] = fa_{name}_{s}(x[i]); }}")
+    for t, s in (("float", "f32"), ("double", "f64")):
+        lines.append(f"void t_expsub_{s}(size_t n, const {t} *a, const {t} *b, {t} *y) "
+                     f"{{ for (size_t i = 0; i < n; i++) y[i] = fa_expsub_{s}(a[i], b[i]); }}")
+    lines.append("void t_mix64(size_t n, const uint64_t *x, uint64_t *y) "
+                 "{ for (size_t i = 0; i < n; i++) y[i] = fa_mix64(x[i]); }")
+    lines.append("void t_uniform24(size_t n, const uint64_t *k, const uint64_t *c, double *y) "
+                 "{ for (size_t i = 0; i < n; i++) y[i] = fa_uniform24(k[i], c[i]); }")
+    d = tmp_path_factory.mktemp("famath")
+    (d / "t.c").write_text("\n".join(lines) + "\n")
+    subprocess.run([_CC, "-std=c99", "-O2", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=off",
+                    "-shared", "-fPIC", f"-I{_SRC}", str(d / "t.c"), "-o", str(d / "t.so")],
+                   check=True, capture_output=True, text=True)
+    return ctypes.CDLL(str(d / "t.so"))
+
+
+def _c_call(lib, fname, *arrays, out_dtype):
+    arrays = [np.ascontiguousarray(a) for a in arrays]
+    y = np.empty(arrays[0].size, out_dtype)
+    getattr(lib, f"t_{fname}")(ctypes.c_size_t(y.size), *[a.ctypes.data_as(ctypes.c_void_p) for a in arrays],
+                               y.ctypes.data_as(ctypes.c_void_p))
+    return y
+
+
+def _in_domain(name, s, x):
+    lo, hi = _DOMAIN.get((name, s), (-np.inf, np.inf))
+    return x[(x >= lo) & (x <= hi)] if (name, s) in _DOMAIN else x
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", _UNARY + ("expsub",))
+def test_every_function_c_equals_numba(c_math, name, dtype):
+    s = sfx(dtype)
+    x = _in_domain(name, s, inputs(dtype, 21))
+    if name == "expsub":
+        b = np.roll(x, 7)
+        b[:50] = x[:50]  # a - a: 0, and inf - inf, NaN
+        fn = getattr(M, f"expsub_{s}")
+
+        @njit
+        def loop(a, b, y):
+            for i in range(a.size):
+                y[i] = fn(a[i], b[i])
+
+        got = np.empty_like(x)
+        loop(x, b, got)
+        assert_bits_equal(got, _c_call(c_math, f"expsub_{s}", x, b, out_dtype=dtype), x)
+        return
+    assert_bits_equal(apply(f"{name}_{s}", x), _c_call(c_math, f"{name}_{s}", x, out_dtype=dtype), x)
+
+
+def test_generator_c_equals_numba(c_math):
+    rng = np.random.default_rng(22)
+    k = rng.integers(0, 2 ** 64, 20_000, dtype=np.uint64)
+    c = np.concatenate([np.arange(10_000, dtype=np.uint64), rng.integers(0, 2 ** 64, 10_000, dtype=np.uint64)])
+
+    @njit
+    def loop(k, c, z, u):
+        for i in range(k.size):
+            z[i] = M.mix64(k[i])
+            u[i] = M.uniform24(k[i], c[i])
+
+    z, u = np.empty_like(k), np.empty(k.size)
+    loop(k, c, z, u)
+    assert np.array_equal(z, _c_call(c_math, "mix64", k, out_dtype=np.uint64))
+    assert_bits_equal(u, _c_call(c_math, "uniform24", k, c, out_dtype=np.float64), u)
+    assert ((u >= 0) & (u < 1)).all() and np.array_equal(u * 2 ** 24, np.floor(u * 2 ** 24))
+
+
+@pytest.fixture(scope="module")
+def py_math():
+    """_math_gen.py with the plain-Python words: the CUDA simulator's math."""
+    src = Path(M.__file__).read_text()
+    ns = {"__fastact_target__": "python", "__name__": "fastact_py_math", **_mathlang.python()}
+    exec(compile(src, M.__file__, "exec"), ns)  # noqa: S102 - our own generated module
+    return ns
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", _UNARY + ("expsub",))
+def test_every_function_python_equals_numba(py_math, name, dtype):
+    """The plain-Python words (an exact fma from integer arithmetic, NumPy scalars) give the
+    Numba (and so the C) bits, on 400 inputs of every kind inputs() makes."""
+    s = sfx(dtype)
+    x = _in_domain(name, s, inputs(dtype, 23))
+    x = x[np.random.default_rng(24).choice(x.size, 400, replace=False)]
+    fn = py_math[f"{name}_{s}"]
+    if name == "expsub":
+        b = np.roll(x, 3)
+        got = np.array([fn(u, v) for u, v in zip(x, b, strict=True)], dtype)
+        want = np.array([M.expsub_f32(u, v) if s == "f32" else M.expsub_f64(u, v) for u, v in zip(x, b, strict=True)],
+                        dtype)
+    else:
+        got = np.array([fn(v) for v in x], dtype)
+        want = apply(f"{name}_{s}", x)
+    assert_bits_equal(got, want, x)
+
+
+def test_python_fma_is_correctly_rounded():
+    """The plain-Python fma: exact cases where a*b + c rounded twice would differ, float and
+    double, signed zeros and infinities."""
+    f = _mathlang.python()["fma"]
+    a = 1.0 + 2.0 ** -30
+    assert f(np.float64(a), np.float64(a), np.float64(-1.0)) == 2.0 ** -29 + 2.0 ** -60
+    af = np.float32(1.0 + 2.0 ** -12)
+    assert f(af, af, np.float32(-1.0)) == np.float32(2.0 ** -11 + 2.0 ** -24)
+    assert f(af, af, np.float32(-1.0)).dtype == np.float32
+    assert math.copysign(1.0, f(np.float64(-0.0), np.float64(1.0), np.float64(-0.0))) == -1.0
+    assert math.copysign(1.0, f(np.float64(1.0), np.float64(1.0), np.float64(-1.0))) == 1.0
+    assert math.isnan(f(np.float64(np.inf), np.float64(0.0), np.float64(1.0)))
+    assert f(np.float64(1e308), np.float64(10.0), np.float64(-1e308)) == np.inf
+    # round to odd then to float: a double-rounding case (exact value just above a float tie)
+    x = np.float32(1.0 + 2.0 ** -23)
+    got = f(x, np.float32(1.0 + 2.0 ** -23), np.float32(2.0 ** -24 + 2.0 ** -47))
+    from fractions import Fraction
+    exact = Fraction(float(x)) ** 2 + Fraction(2.0 ** -24 + 2.0 ** -47)
+    cands = sorted({np.float32(float(exact)), np.nextafter(np.float32(float(exact)), np.float32(2)),
+                    np.nextafter(np.float32(float(exact)), np.float32(0))}, key=lambda v: abs(Fraction(float(v)) - exact))
+    assert got == cands[0]
