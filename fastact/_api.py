@@ -333,32 +333,42 @@ def _check_from_y(spec: Activation, prm: tuple, fname: str) -> None:
         raise ValueError(f"{fname}: the derivative from y is exact only when {spec.backward_y_when}; pass x")
 
 
-def _channels(xshape: tuple, w: np.ndarray, fname: str, axis: int, wname: str) -> tuple[int, int, int]:
-    """(outer, channels, inner) with the channels on `axis`, or one shared weight."""
-    if w.ndim > 1:
-        raise ValueError(f"{fname}: {wname} must be 0-d or 1-d, got shape {w.shape}")
+def _channels(xshape: tuple, wshape: tuple, fname: str, axis: int, wname: str) -> tuple[int, int, int]:
+    """(outer, channels, inner) with the channels on `axis`, or one shared weight: the plan of
+    every channel-wise call, host or device (an element's channel is (i // inner) % channels)."""
+    wsize = int(np.prod(wshape, dtype=np.int64))
+    if len(wshape) > 1:
+        raise ValueError(f"{fname}: {wname} must be 0-d or 1-d, got shape {tuple(wshape)}")
     n = int(np.prod(xshape, dtype=np.int64))
-    if w.size == 1:
+    if wsize == 1:
         return 1, 1, n
     nd = len(xshape)
     if nd == 0 or not -nd <= axis < nd or (axis == 1 and nd < 2):
-        raise ValueError(f"{fname}: x of shape {xshape} has no channel axis {axis} for {w.size} {wname} values")
+        raise ValueError(f"{fname}: x of shape {xshape} has no channel axis {axis} for {wsize} {wname} values")
     ax = axis % nd
-    if xshape[ax] != w.size:
-        raise ValueError(f"{fname}: {wname} has {w.size} elements but x has {xshape[ax]} channels (axis {axis})")
+    if xshape[ax] != wsize:
+        raise ValueError(f"{fname}: {wname} has {wsize} elements but x has {xshape[ax]} channels (axis {axis})")
     outer = int(np.prod(xshape[:ax], dtype=np.int64))
-    return outer, w.size, int(np.prod(xshape[ax + 1:], dtype=np.int64))
+    return outer, wsize, int(np.prod(xshape[ax + 1:], dtype=np.int64))
+
+
+def _shape(a) -> tuple:
+    """The shape of an array of any library (device arrays included) or of a scalar."""
+    shape = getattr(a, "shape", None)
+    return tuple(int(d) for d in shape) if shape is not None else np.shape(a)
 
 
 def channelwise_forward(spec: Activation, x, weight, out, backend, stream=None, axis=None):
     fname = f"fastact.{spec.name}"
+    ax = spec.channel_axis if axis is None else _int_axis(axis, fname)
     if _on_device(backend, stream, x, weight, out):
-        return _dispatch.load("cuda").channelwise_forward(ID[spec.name], x, weight, out=out, stream=stream or 0)
+        plan = _channels(_shape(x), _shape(weight), fname, ax, spec.weight_name)
+        return _dispatch.load("cuda").channelwise_forward(ID[spec.name], x, weight, plan, out=out,
+                                                          stream=stream or 0)
     xa, wa = _as_array(x, fname, "x"), _as_array(weight, fname, spec.weight_name)
     compute, result = _compute_dtype(xa.dtype, fname, "x")  # the weight is cast to x's dtype
     _compute_dtype(wa.dtype, fname, "weight")
-    ax = spec.channel_axis if axis is None else _int_axis(axis, fname)
-    outer, chans, inner = _channels(xa.shape, wa, fname, ax, spec.weight_name)
+    outer, chans, inner = _channels(xa.shape, wa.shape, fname, ax, spec.weight_name)
     _check_out(out, xa.shape, result, (xa, wa), fname)
     be = _dispatch.select(backend, xa.size)
     xc = np.ascontiguousarray(_cast(xa, compute))
@@ -371,8 +381,10 @@ def channelwise_forward(spec: Activation, x, weight, out, backend, stream=None, 
 
 def channelwise_backward(spec: Activation, dy, x, weight, backend, stream=None, axis=None):
     fname = f"fastact.{spec.name}_backward"
+    ax = spec.channel_axis if axis is None else _int_axis(axis, fname)
     if _on_device(backend, stream, dy, x, weight):
-        return _dispatch.load("cuda").channelwise_backward(ID[spec.name], dy, x, weight, stream=stream or 0)
+        plan = _channels(_shape(x), _shape(weight), fname, ax, spec.weight_name)
+        return _dispatch.load("cuda").channelwise_backward(ID[spec.name], dy, x, weight, plan, stream=stream or 0)
     dya, xa = _as_array(dy, fname, "dy"), _as_array(x, fname, "x")
     wa = _as_array(weight, fname, spec.weight_name)
     if dya.shape != xa.shape:
@@ -380,8 +392,7 @@ def channelwise_backward(spec: Activation, dy, x, weight, backend, stream=None, 
     dts = [_compute_dtype(a.dtype, fname, n) for a, n in ((dya, "dy"), (xa, "x"), (wa, "weight"))]
     result = np.result_type(dts[0][1], dts[1][1])  # the weight is cast to the result dtype
     compute = _F64 if _F64 in (dts[0][0], dts[1][0]) else _F32
-    ax = spec.channel_axis if axis is None else _int_axis(axis, fname)
-    outer, chans, inner = _channels(xa.shape, wa, fname, ax, spec.weight_name)
+    outer, chans, inner = _channels(xa.shape, wa.shape, fname, ax, spec.weight_name)
     be = _dispatch.select(backend, xa.size)
     dyc, xc = (np.ascontiguousarray(_cast(a, compute)) for a in (dya, xa))
     wc = np.ascontiguousarray(_cast(wa, compute)).reshape(-1)

@@ -22,6 +22,7 @@ results may also differ by a few epsilons of the row's scale (summation order).
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import os
 import subprocess
 import sys
@@ -274,43 +275,58 @@ def check_rowwise(c: Checks, cuda, nc):
 
 
 def check_channelwise(c: Checks, cuda, nc):
+    """Every channel-wise entry (prelu, bias_*) through the public API on device arrays, against
+    the host results, on every channel axis: (B, T, C) with T == C is where a backend that
+    put the channels on the wrong axis would still run and silently add the wrong weights."""
     rng = np.random.default_rng(3)
+    chan = [s for s in ACTIVATIONS if s.kind == "channelwise"]
+    c.ok(len(chan) >= 5, "channel-wise entries", f"{[s.name for s in chan]}")
+    for spec in chan:
+        f, fb = getattr(fastact, spec.name), getattr(fastact, spec.name + "_backward")
+        for dt, di in ((np.float32, 0), (np.float64, 1)):
+            has_axis = "axis" in inspect.signature(f).parameters  # prelu: axis 1 always, as PyTorch
+            cases = (((3, 4, 4), -1), ((3, 4, 4), 1), ((2, 3, 5), 1), ((2, 5, 3), -1), ((2, 3, 5), 0))
+            for shape, axis in (cases if has_axis else ()) + (((3, 4, 4), None), ((2, 3, 5), None), ((6, 3), None)):
+                ax = spec.channel_axis if axis is None else axis
+                x = rng.standard_normal(shape).astype(dt) * 3
+                x.flat[:2] = [0.0, -0.0]
+                dy = rng.standard_normal(x.shape).astype(dt)
+                w = rng.standard_normal(shape[ax]).astype(dt)
+                kw = {} if axis is None else {"axis": axis}
+                what = f"{spec.name} {np.dtype(dt).name} {shape} axis {ax}"
+                xd, wd = cuda.to_device(x), cuda.to_device(w)
+                got = f(xd, wd, **kw)
+                c.ok(type(got) is type(xd), what + " type")
+                y = f(x, w, **kw)
+                c.ulps(_host(got), y, tolerance(spec.ulp[di]), what + " forward", x)
+                dx, dw = fb(cuda.to_device(dy), xd, wd, **kw)
+                rdx, rdw = fb(dy, x, w, **kw)
+                c.ulps(_host(dx), rdx, tolerance(spec.ulp_backward[di]), what + " dx", x,
+                       0.0, np.where(np.abs(x) < 8, np.abs(dy) / 4, 0).astype(dt), power=3)
+                hdw = _host(dw)
+                c.ok(hdw.shape == rdw.shape and hdw.dtype == rdw.dtype, what + " dweight shape",
+                     f"{hdw.dtype}{hdw.shape} != {rdw.dtype}{rdw.shape}")
+                scale = np.abs(dy).sum() * (np.abs(x).max() + 1) * 16 * np.finfo(dt).eps
+                c.ok(np.allclose(hdw, rdw, rtol=0, atol=scale), what + " dweight", f"{hdw} != {rdw}")
     pid = ID["prelu"]
-    for dt in (np.float32, np.float64):
-        n = np.dtype(dt).name
+    for dt in (np.float32, np.float64):  # a shared weight (0-d and 1-element)
         x = rng.standard_normal((3, 4, 5)).astype(dt)
-        x[0, 0, :2] = [0.0, -0.0]
-        dy = rng.standard_normal(x.shape).astype(dt)
-        for w in (np.array([0.25, -0.5, 0.0, 2.0], dt), np.array(0.1, dt), np.array([0.3], dt)):
-            what = f"prelu {n} weight{w.shape}"
-            xd, wd = cuda.to_device(x), cuda.to_device(w)
-            got = nc.channelwise_forward(pid, xd, wd)
-            c.ok(type(got) is type(xd), what + " type")
-            c.ulps(_host(got), fastact.prelu(x, w), 0, what + " forward")
-            dx, dw = nc.channelwise_backward(pid, cuda.to_device(dy), xd, wd)
-            rdx, rdw = fastact.prelu_backward(dy, x, w)
-            c.ulps(_host(dx), rdx, 0, what + " dx")
-            hdw = _host(dw)
-            c.ok(hdw.shape == rdw.shape and hdw.dtype == rdw.dtype, what + " dweight shape",
-                 f"{hdw.dtype}{hdw.shape} != {rdw.dtype}{rdw.shape}")
-            scale = np.abs(dy * x).sum() * 4 * np.finfo(dt).eps + np.finfo(dt).tiny
-            c.ok(np.allclose(hdw, rdw, rtol=0, atol=scale), what + " dweight", f"{hdw} != {rdw}")
-    # 2-d (batch, channels): inner = 1; a host weight; out=
+        for w in (np.array(0.1, dt), np.array([0.3], dt)):
+            got = fastact.prelu(cuda.to_device(x), cuda.to_device(w))
+            c.ulps(_host(got), fastact.prelu(x, w), 0, f"prelu {np.dtype(dt).name} weight{w.shape} forward")
+    # 2-d (batch, channels): a host weight; out=
     x = rng.standard_normal((50, 3))
     w = np.array([0.1, 0.2, -0.3])
     xd = cuda.to_device(x)
     out = cuda.device_array_like(xd)
-    r = nc.channelwise_forward(pid, xd, w, out=out)
+    r = fastact.prelu(xd, w, out=out)
     c.ok(r is out, "prelu out= returns out")
     c.ulps(_host(out), fastact.prelu(x, w), 0, "prelu 2-d host weight")
-    dx, dw = nc.channelwise_backward(pid, xd, xd, cuda.to_device(w))
-    rdx, rdw = fastact.prelu_backward(x, x, w)
-    c.ulps(_host(dx), rdx, 0, "prelu 2-d dx")
-    c.ok(np.allclose(_host(dw), rdw, rtol=1e-13, atol=1e-13), "prelu 2-d dweight")
-    c.raises(ValueError, lambda: nc.channelwise_forward(pid, xd, cuda.to_device(np.ones(4))),
-             "prelu weight size mismatch")
+    c.raises(ValueError, lambda: fastact.prelu(xd, cuda.to_device(np.ones(4))), "prelu weight size mismatch")
+    c.raises(ValueError, lambda: fastact.bias_gelu(cuda.to_device(np.ones((2, 3, 4))), cuda.to_device(np.ones(3))),
+             "bias_gelu bias size mismatch on the default axis -1")
     c.raises(TypeError, lambda: nc.channelwise_forward(pid, cuda.to_device(rng.standard_normal((4, 6)))[:, ::2],
-                                                       cuda.to_device(np.ones(3))), "prelu strided x")
+                                                       cuda.to_device(np.ones(3)), (4, 3, 1)), "prelu strided x")
 
 
 def check_api(c: Checks, cuda, nc):
@@ -427,7 +443,7 @@ def check_libraries(c: Checks, cuda, nc):
         r = nc.forward(ID["relu"], a[:, ::2], out=out[:, ::2])
         c.ok(r is not None, f"{lib} strided out")
         c.ulps(_host(out)[:, ::2], fastact.relu(x[:, ::2]), 0, f"{lib} strided out values")
-        dx, dw = nc.channelwise_backward(ID["prelu"], a, a, a[0, :1])
+        dx, dw = fastact.prelu_backward(a, a, a[0, :1])
         c.ok(isinstance(dx, typ) and isinstance(dw, typ), f"{lib} prelu backward types")
     if "torch" in [lib for lib, *_ in libs]:
         import torch

@@ -817,20 +817,6 @@ def backward(act_id: int, dy, x=None, *, y=None, out=None, params=(), axis=-1, s
     return out
 
 
-def _channels(xshape: tuple, wshape: tuple, fname: str) -> tuple[int, int, int]:
-    """(outer, channels, inner) for prelu: channels on axis 1, or one shared weight."""
-    if len(wshape) > 1:
-        raise ValueError(f"{fname}: weight must be 0-d or 1-d, got shape {wshape}")
-    n, wn = math.prod(xshape), math.prod(wshape)
-    if wn == 1:
-        return 1, 1, n
-    if len(xshape) < 2 or xshape[1] != wn:
-        raise ValueError(f"{fname}: weight has {wn} elements but x has "
-                         f"{xshape[1] if len(xshape) >= 2 else 1} channels (axis 1)")
-    outer = xshape[0]
-    return outer, wn, n // (outer * wn) if outer * wn else 0
-
-
 def _weight(w, compute: np.dtype, fname: str) -> _Arr:
     """The weight as an operand: a device array as it is, a host one copied to the device."""
     if is_device_array(w):
@@ -849,14 +835,15 @@ def _contiguous(a: _Arr, name: str, fname: str):
         raise TypeError(f"{fname}: on the cuda backend {name} must be C-contiguous; {_LAYOUT_HINT}")
 
 
-def channelwise_forward(act_id: int, x, w, *, out=None, stream=0):
-    """prelu-like forward: y = f(x, w[channel]) with channels on axis 1 (or one shared weight)."""
+def channelwise_forward(act_id: int, x, w, plan: tuple[int, int, int], *, out=None, stream=0):
+    """prelu-like forward: y = f(x, w[channel]); plan = (outer, channels, inner) from
+    fastact._api._channels (the channel of element i is (i // inner) % channels)."""
     spec = ACTIVATIONS[act_id]
     fname = f"fastact.{spec.name}"
     xa = _wrap(x, "x", fname)
     compute, result = _result((xa.dtype,), fname, ("x",))
     wa = _weight(w, compute, fname)
-    outer, chans, inner = _channels(xa.shape, wa.shape, fname)
+    _, chans, inner = plan
     _contiguous(xa, "x", fname)
     oa = _check_out(out, xa.shape, result, (xa, wa), fname)
     if oa is not None:
@@ -877,8 +864,9 @@ def channelwise_forward(act_id: int, x, w, *, out=None, stream=0):
     return out
 
 
-def channelwise_backward(act_id: int, dy, x, w, *, stream=0):
-    """(dx, dweight) for a prelu-like activation; dweight has w's shape, both the result dtype."""
+def channelwise_backward(act_id: int, dy, x, w, plan: tuple[int, int, int], *, stream=0):
+    """(dx, dweight) for a prelu-like activation; dweight has w's shape, both the result dtype;
+    plan as for channelwise_forward."""
     spec = ACTIVATIONS[act_id]
     fname = f"fastact.{spec.name}_backward"
     dya, xa = _wrap(dy, "dy", fname), _wrap(x, "x", fname)
@@ -886,7 +874,7 @@ def channelwise_backward(act_id: int, dy, x, w, *, stream=0):
         raise ValueError(f"{fname}: dy has shape {dya.shape} but x has shape {xa.shape}")
     compute, result = _result((dya.dtype, xa.dtype), fname, ("dy", "x"))
     wa = _weight(w, compute, fname)
-    outer, chans, inner = _channels(xa.shape, wa.shape, fname)
+    _, chans, inner = plan
     _contiguous(dya, "dy", fname)
     _contiguous(xa, "x", fname)
     s = _stream(stream)
