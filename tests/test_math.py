@@ -411,7 +411,8 @@ _UNARY = ("exp", "expn", "expm1", "log", "log1p", "log1pn", "tanh", "tanhn", "er
           "xncdf")
 # the fast forms' functions give the full functions' bits only where their guards keep them
 _DOMAIN = {("expn", "f32"): (-87.0, 88.0), ("expn", "f64"): (-708.0, 708.0),
-           ("log1pn", "f32"): (5e-324, 1.0), ("log1pn", "f64"): (5e-324, 1.0), ("tanhn", "f32"): (-44.0, 44.0)}
+           ("log1pn", "f32"): (5e-324, 1.0), ("log1pn", "f64"): (5e-324, 1.0), ("tanhn", "f32"): (-44.0, 44.0),
+           ("expsubn", "f32"): (-87.0, 0.0), ("expsubn", "f64"): (-708.0, 0.0)}
 
 
 @pytest.fixture(scope="module")
@@ -425,8 +426,9 @@ def c_math(tmp_path_factory):
             lines.append(f"void t_{name}_{s}(size_t n, const {t} *x, {t} *y) "
                          f"{{ for (size_t i = 0; i < n; i++) y[i] = fa_{name}_{s}(x[i]); }}")
     for t, s in (("float", "f32"), ("double", "f64")):
-        lines.append(f"void t_expsub_{s}(size_t n, const {t} *a, const {t} *b, {t} *y) "
-                     f"{{ for (size_t i = 0; i < n; i++) y[i] = fa_expsub_{s}(a[i], b[i]); }}")
+        for fn in ("expsub", "expsubn"):
+            lines.append(f"void t_{fn}_{s}(size_t n, const {t} *a, const {t} *b, {t} *y) "
+                         f"{{ for (size_t i = 0; i < n; i++) y[i] = fa_{fn}_{s}(a[i], b[i]); }}")
     lines.append("void t_mix64(size_t n, const uint64_t *x, uint64_t *y) "
                  "{ for (size_t i = 0; i < n; i++) y[i] = fa_mix64(x[i]); }")
     lines.append("void t_uniform24(size_t n, const uint64_t *k, const uint64_t *c, double *y) "
@@ -472,6 +474,34 @@ def test_every_function_c_equals_numba(c_math, name, dtype):
         assert_bits_equal(got, _c_call(c_math, f"expsub_{s}", x, b, out_dtype=dtype), x)
         return
     assert_bits_equal(apply(f"{name}_{s}", x), _c_call(c_math, f"{name}_{s}", x, out_dtype=dtype), x)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_expsubn_is_expsub_on_its_domain(c_math, dtype):
+    """The row-wise kernels' one-scaling e^(a - b) for a - b in [-87, 0] (float) / [-708, 0]
+    (double): expsub's bits, in C and in Numba; a - b near the bound, tiny, and 0."""
+    s, lo = sfx(dtype), (-87.0 if dtype == np.float32 else -708.0)
+    rng = np.random.default_rng(25)
+    b = np.concatenate([rng.uniform(-50, 50, 40_000), 10.0 ** rng.uniform(-30, 30, 20_000)]).astype(dtype)
+    d = np.concatenate([rng.uniform(lo, 0, 30_000), -(10.0 ** rng.uniform(-40, 1.9, 20_000)),
+                        rng.uniform(lo, lo + 1, 9_000), np.zeros(1000)])
+    a = (b + d.astype(dtype)).astype(dtype)
+    with np.errstate(invalid="ignore"):
+        keep = ((a - b) >= lo) & ((a - b) <= 0)
+    a, b = a[keep], b[keep]
+    assert a.size > 50_000
+    want = _c_call(c_math, f"expsub_{s}", a, b, out_dtype=dtype)
+    assert_bits_equal(_c_call(c_math, f"expsubn_{s}", a, b, out_dtype=dtype), want, a - b)
+    fn = getattr(M, f"expsubn_{s}")
+
+    @njit
+    def loop(a, b, y):
+        for i in range(a.size):
+            y[i] = fn(a[i], b[i])
+
+    got = np.empty_like(a)
+    loop(a, b, got)
+    assert_bits_equal(got, want, a - b)
 
 
 def test_generator_c_equals_numba(c_math):

@@ -505,6 +505,21 @@ def expsub_f32(a, b):
 
 
 @jit
+def expsubn_f32(a, b):
+    """expsub_f32 for a - b in [-87, 0] (the row-wise kernels use it on rows that span less than
+    87): one scaling by 2^n, n >= -126, instead of two, and no range selects; expsub_f32's bits
+    there (both round the exact e^r 2^n once). Other a - b give garbage.
+    """
+    hi = (a - b)
+    bb = (hi - a)
+    lo = ((a - (hi - bb)) - (b + bb))
+    n = _roundf((hi * INV_LN2F))
+    r = fma(n, (-LN2F_HI), hi)
+    r = (fma(n, (-LN2F_LO), r) + lo)
+    return ((_K50 + _expm1_polyf(r)) * _pow2if(n))
+
+
+@jit
 def expm1_f32(x):
     """e^x - 1 = 2^n expm1(r) + (2^n - 1), one fma, so there is no cancellation for x < 0 and
     expm1(r) is used directly for |x| < ln2/2; n = 128 uses 2^127 and a final factor 2.
@@ -825,6 +840,12 @@ def expsub_f64(a, b):
     |a - b| ulp).
     """
     return exp_f64((a - b))
+
+
+@jit
+def expsubn_f64(a, b):
+    """expsub_f64 for a - b in [-708, 0] (see expsubn_f32): expn_f64, expsub_f64's bits there."""
+    return expn_f64((a - b))
 # ---- float: erf, erfc, the normal cdf and density -------------------------------------------
 
 

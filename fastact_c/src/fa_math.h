@@ -389,6 +389,20 @@ FA_INLINE float fa_expsub_f32(float a, float b)
     return ((hi < (-150.0f)) ? 0.0f : y);
 }
 
+/* fa_expsubn_f32: expsub_f32 for a - b in [-87, 0] (the row-wise kernels use it on rows that span less than
+ * 87): one scaling by 2^n, n >= -126, instead of two, and no range selects; expsub_f32's bits
+ * there (both round the exact e^r 2^n once). Other a - b give garbage. */
+FA_INLINE float fa_expsubn_f32(float a, float b)
+{
+    const float hi = (a - b);
+    const float bb = (hi - a);
+    const float lo = ((a - (hi - bb)) - (b + bb));
+    const float n = fa_i_roundf((hi * FA_I_INV_LN2F));
+    float r = fa_i_fmaf(n, (-FA_I_LN2F_HI), hi);
+    r = (fa_i_fmaf(n, (-FA_I_LN2F_LO), r) + lo);
+    return ((1.0f + fa_i_expm1_polyf(r)) * fa_i_pow2if(n));
+}
+
 /* fa_expm1_f32: e^x - 1 = 2^n expm1(r) + (2^n - 1), one fma, so there is no cancellation for x < 0 and
  * expm1(r) is used directly for |x| < ln2/2; n = 128 uses 2^127 and a final factor 2.
  * No clamp of x (see exp_f32); out-of-range lanes are selected.
@@ -700,6 +714,12 @@ FA_INLINE double fa_xncdf_f64(double x)
 FA_INLINE double fa_expsub_f64(double a, double b)
 {
     return fa_exp_f64((a - b));
+}
+
+/* fa_expsubn_f64: expsub_f64 for a - b in [-708, 0] (see expsubn_f32): expn_f64, expsub_f64's bits there. */
+FA_INLINE double fa_expsubn_f64(double a, double b)
+{
+    return fa_expn_f64((a - b));
 }
 
 /* ---- float: erf, erfc, the normal cdf and density ------------------------------------------- */

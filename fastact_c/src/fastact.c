@@ -31,7 +31,7 @@
 #define FA_PRAGMA_(x) _Pragma(#x)
 #define FA_SIMD FA_PRAGMA_(omp simd)
 #define FA_SIMD_SUM(...) FA_PRAGMA_(omp simd reduction(+ : __VA_ARGS__))
-#define FA_SIMD_MAX(v) FA_PRAGMA_(omp simd reduction(max : v))
+#define FA_SIMD_MINMAX(hi, lo) FA_PRAGMA_(omp simd reduction(max : hi) reduction(min : lo))
 #define FA_SIMD_AND(v) FA_PRAGMA_(omp simd reduction(& : v))
 
 /* ---- library information ------------------------------------------------ */
@@ -279,39 +279,60 @@ static fa_status fa__check_mat(size_t rows, size_t cols, const void *ptr, ptrdif
     return FA_OK;
 
 /* ---- row-wise (softmax family) ----------------------------------------------- *
- * Per row: m = max(x), s = sum(e), e = exp(x - m), and s1 = s - 1 without
- * cancellation (the k elements equal to m contribute exactly 1 each: s1 =
- * (k - 1) + the rest), y = fwd(x, m, s, s1, e).  A forward that reads only e
- * (softmax: e / s; fa__<name>_fwd_from_e) gets e stored in y by the sum pass
- * and scaled in place, one exponential per element.  Backward:
- * r = sum(red(dy, y)), dx = bwdy(dy, y, r); from x, y is recomputed from x.
- * Each dtype computes in its own precision (16 float lanes per AVX-512
- * vector), with the sums accumulated in double; exp(x - m) is fa_expsub,
- * which carries the rounding error of x - m into the exponential, so float32
- * results stay within a few ULP (no error growing with |x - m|).  Rows are
- * independent and outputs are written in the last pass, so in-place calls
- * are safe. */
-#define FA_ROW_MAX_SUM(T, SFX, xr, incx, STORE)                                        \
-    T mt_ = -(T)INFINITY;                                                              \
-    FA_SIMD_MAX(mt_) for (size_t c = 0; c < cols; c++) {                               \
+ * Per row: m = max(x), s = sum(e), e = exp(x - m), and, for a forward that reads
+ * it (log_softmax), s1 = s - 1 without cancellation (the k elements equal to m
+ * contribute exactly 1 each: s1 = (k - 1) + the rest); y = fwd(x, m, s, s1, e).
+ * A forward that reads only e (softmax: e / s; fa__<name>_fwd_from_e) gets e
+ * stored in y by the sum pass and scaled in place, one exponential per element.
+ * Backward: r = sum(red(dy, y)), dx = bwdy(dy, y, r); from x, y is recomputed.
+ * Each dtype computes in its own precision (16 float lanes per AVX-512 vector),
+ * with the sums accumulated in double; exp(x - m) is fa_expsub, which carries the
+ * rounding error of x - m into the exponential, so float32 results stay within a
+ * few ULP (no error growing with |x - m|).  A row whose spread max - min is below
+ * FA_EXPSUBN_MIN (87 in float, 708 in double; no inf or NaN makes it so) runs
+ * fa_expsubn instead: the same bits in one scaling, without range selects.  Rows
+ * are independent and outputs are written in the last pass, so in-place calls are
+ * safe. */
+#define FA_EXPSUBN_MIN_f32 (-87.0f)
+#define FA_EXPSUBN_MIN_f64 (-708.0)
+#define FA_ROW_MAX(T, SFX, xr, incx)                                                   \
+    T mt_ = -(T)INFINITY, mn_ = (T)INFINITY;                                           \
+    FA_SIMD_MINMAX(mt_, mn_) for (size_t c = 0; c < cols; c++) {                       \
         T v_ = xr[(ptrdiff_t)c * incx];                                                \
         mt_ = v_ > mt_ ? v_ : mt_;                                                     \
+        mn_ = v_ < mn_ ? v_ : mn_;                                                     \
     }                                                                                  \
     const T m = mt_;                                                                   \
-    double t_ = 0.0, k_ = 0.0;                                                         \
-    FA_SIMD_SUM(t_, k_) for (size_t c = 0; c < cols; c++) {                            \
-        const T v_ = xr[(ptrdiff_t)c * incx], e_ = fa_expsub_##SFX(v_, m);             \
-        const double te_ = v_ == m ? (double)(v_ - v_) : (double)e_; /* inf - inf: NaN */ \
-        STORE;                                                                         \
-        const double ke_ = v_ == m ? 1.0 : 0.0;                                        \
-        t_ += te_;                                                                     \
-        k_ += ke_;                                                                     \
-    }                                                                                  \
-    const T s1 = (T)((k_ - 1.0) + t_), s = (T)(k_ + t_);
+    const int narrow_ = mn_ - m >= FA_EXPSUBN_MIN_##SFX; /* false for inf, NaN */
 
-#define FA_ROW_E(name, SFX, xv) (fa__##name##_fwd_from_e ? fa_expsub_##SFX(xv, m) : (xv) - (xv))
-#define FA_ROW_Y(name, SFX, xr, incx)                                                                \
-    fa__##name##_fwd_##SFX(xr[(ptrdiff_t)c * incx], m, s, s1, FA_ROW_E(name, SFX, xr[(ptrdiff_t)c * incx]), pv)
+/* s (and s1 if NEED_S1) of the row with exp EXP(v, m); STORE sees e_ */
+#define FA_ROW_SUM(T, SFX, xr, incx, STORE, NEED_S1, EXP)                              \
+    double t_ = 0.0, k_ = 0.0;                                                         \
+    if (NEED_S1) {                                                                     \
+        FA_SIMD_SUM(t_, k_) for (size_t c = 0; c < cols; c++) {                        \
+            const T v_ = xr[(ptrdiff_t)c * incx], e_ = EXP(v_, m);                     \
+            const double te_ = v_ == m ? (double)(v_ - v_) : (double)e_; /* inf - inf: NaN */ \
+            STORE;                                                                     \
+            const double ke_ = v_ == m ? 1.0 : 0.0;                                    \
+            t_ += te_;                                                                 \
+            k_ += ke_;                                                                 \
+        }                                                                              \
+    } else {                                                                           \
+        FA_SIMD_SUM(t_) for (size_t c = 0; c < cols; c++) {                            \
+            const T v_ = xr[(ptrdiff_t)c * incx], e_ = EXP(v_, m); /* inf - inf: NaN */ \
+            STORE;                                                                     \
+            t_ += (double)e_;                                                          \
+        }                                                                              \
+    }                                                                                  \
+    const T s1 = (T)((k_ - 1.0) + t_), s = (T)(k_ + t_);                               \
+    (void)s1;
+
+#define FA_ROW_E(name, EXP, xv) (fa__##name##_fwd_from_e ? EXP(xv, m) : (xv) - (xv))
+#define FA_ROW_Y(name, SFX, xr, incx, EXP)                                                           \
+    fa__##name##_fwd_##SFX(xr[(ptrdiff_t)c * incx], m, s, s1, FA_ROW_E(name, EXP, xr[(ptrdiff_t)c * incx]), pv)
+/* BODY(EXP) with EXP fa_expsubn on narrow rows, fa_expsub on the others */
+#define FA_ROW_BY_SPREAD(SFX, BODY, ...)                                                             \
+    if (narrow_) { BODY(fa_expsubn_##SFX, __VA_ARGS__) } else { BODY(fa_expsub_##SFX, __VA_ARGS__) }
 
 /* Whether the rows dy[0..cols) and dx[0..cols) (element strides incdy, incdx) share memory. */
 static int fa__rows_overlap(const void *dy, ptrdiff_t incdy, const void *dx, ptrdiff_t incdx,
@@ -326,37 +347,47 @@ static int fa__rows_overlap(const void *dy, ptrdiff_t incdy, const void *dx, ptr
 
 /* One row pass with the column strides as macro arguments, so that the
  * contiguous case (strides 1) compiles to plain vector loads. */
+#define FA_ROWFWD_REST(EXP, name, T, SFX, INCX, INCY)                                               \
+    if (fa__##name##_fwd_from_e) {                                                                  \
+        FA_ROW_SUM(T, SFX, xr, INCX, yr[(ptrdiff_t)c * INCY] = e_, 0, EXP)                          \
+        FA_SIMD for (size_t c = 0; c < cols; c++) yr[(ptrdiff_t)c * INCY] =                         \
+            fa__##name##_fwd_##SFX(m, m, s, s1, yr[(ptrdiff_t)c * INCY], pv);                       \
+    } else {                                                                                        \
+        FA_ROW_SUM(T, SFX, xr, INCX, (void)0, 1, EXP)                                               \
+        FA_SIMD for (size_t c = 0; c < cols; c++) yr[(ptrdiff_t)c * INCY] = FA_ROW_Y(name, SFX, xr, INCX, EXP); \
+    }
 #define FA_ROWFWD_ROW(name, T, SFX, INCX, INCY)                                                     \
     {                                                                                               \
-        if (fa__##name##_fwd_from_e) {                                                              \
-            FA_ROW_MAX_SUM(T, SFX, xr, INCX, yr[(ptrdiff_t)c * INCY] = e_)                          \
-            FA_SIMD for (size_t c = 0; c < cols; c++) yr[(ptrdiff_t)c * INCY] =                     \
-                fa__##name##_fwd_##SFX(m, m, s, s1, yr[(ptrdiff_t)c * INCY], pv);                   \
-        } else {                                                                                    \
-            FA_ROW_MAX_SUM(T, SFX, xr, INCX, (void)0)                                               \
-            FA_SIMD for (size_t c = 0; c < cols; c++) yr[(ptrdiff_t)c * INCY] = FA_ROW_Y(name, SFX, xr, INCX); \
-        }                                                                                           \
+        FA_ROW_MAX(T, SFX, xr, INCX)                                                                \
+        FA_ROW_BY_SPREAD(SFX, FA_ROWFWD_REST, name, T, SFX, INCX, INCY)                             \
     }
+/* backward from x: y into dx first (the forward's bits), then the from-y passes on it */
+#define FA_ROWBWD_X_REST(EXP, name, T, SFX, INCDY, INCX, INCDX)                                     \
+    FA_ROW_SUM(T, SFX, xr, INCX, (void)0, !fa__##name##_fwd_from_e, EXP)                            \
+    FA_SIMD for (size_t c = 0; c < cols; c++) dxr[(ptrdiff_t)c * INCDX] =                           \
+        FA_ROW_Y(name, SFX, xr, INCX, EXP);                                                         \
+    FA_SIMD_SUM(acc) for (size_t c = 0; c < cols; c++) acc += (double)fa__##name##_red_##SFX(       \
+        dyr[(ptrdiff_t)c * INCDY], dxr[(ptrdiff_t)c * INCDX], pv);                                  \
+    const T r_ = (T)acc;                                                                            \
+    FA_SIMD for (size_t c = 0; c < cols; c++) dxr[(ptrdiff_t)c * INCDX] =                           \
+        fa__##name##_bwdy_##SFX(dyr[(ptrdiff_t)c * INCDY], dxr[(ptrdiff_t)c * INCDX], r_, pv);
+/* dx overlaps dy: y recomputed in each pass */
+#define FA_ROWBWD_XO_REST(EXP, name, T, SFX, INCDY, INCX, INCDX)                                    \
+    FA_ROW_SUM(T, SFX, xr, INCX, (void)0, !fa__##name##_fwd_from_e, EXP)                            \
+    FA_SIMD_SUM(acc) for (size_t c = 0; c < cols; c++) acc += (double)fa__##name##_red_##SFX(       \
+        dyr[(ptrdiff_t)c * INCDY], FA_ROW_Y(name, SFX, xr, INCX, EXP), pv);                         \
+    const T r_ = (T)acc;                                                                            \
+    FA_SIMD for (size_t c = 0; c < cols; c++) dxr[(ptrdiff_t)c * INCDX] =                           \
+        fa__##name##_bwdy_##SFX(dyr[(ptrdiff_t)c * INCDY], FA_ROW_Y(name, SFX, xr, INCX, EXP), r_, pv);
 #define FA_ROWBWD_ROW(name, T, SFX, INCDY, INCX, INCY, INCDX)                                       \
     {                                                                                               \
         double acc = 0.0;                                                                           \
         if (x && !fa__rows_overlap(dyr, INCDY, dxr, INCDX, cols, sizeof(T))) {                      \
-            /* y into dx first (the forward's bits), then the from-y passes on it */                 \
-            FA_ROW_MAX_SUM(T, SFX, xr, INCX, (void)0)                                               \
-            FA_SIMD for (size_t c = 0; c < cols; c++) dxr[(ptrdiff_t)c * INCDX] =                   \
-                FA_ROW_Y(name, SFX, xr, INCX);                                                      \
-            FA_SIMD_SUM(acc) for (size_t c = 0; c < cols; c++) acc += (double)fa__##name##_red_##SFX( \
-                dyr[(ptrdiff_t)c * INCDY], dxr[(ptrdiff_t)c * INCDX], pv);                          \
-            const T r_ = (T)acc;                                                                    \
-            FA_SIMD for (size_t c = 0; c < cols; c++) dxr[(ptrdiff_t)c * INCDX] =                   \
-                fa__##name##_bwdy_##SFX(dyr[(ptrdiff_t)c * INCDY], dxr[(ptrdiff_t)c * INCDX], r_, pv); \
-        } else if (x) { /* dx overlaps dy: y recomputed in each pass */                             \
-            FA_ROW_MAX_SUM(T, SFX, xr, INCX, (void)0)                                               \
-            FA_SIMD_SUM(acc) for (size_t c = 0; c < cols; c++) acc += (double)fa__##name##_red_##SFX( \
-                dyr[(ptrdiff_t)c * INCDY], FA_ROW_Y(name, SFX, xr, INCX), pv);                      \
-            const T r_ = (T)acc;                                                                    \
-            FA_SIMD for (size_t c = 0; c < cols; c++) dxr[(ptrdiff_t)c * INCDX] =                   \
-                fa__##name##_bwdy_##SFX(dyr[(ptrdiff_t)c * INCDY], FA_ROW_Y(name, SFX, xr, INCX), r_, pv); \
+            FA_ROW_MAX(T, SFX, xr, INCX)                                                            \
+            FA_ROW_BY_SPREAD(SFX, FA_ROWBWD_X_REST, name, T, SFX, INCDY, INCX, INCDX)               \
+        } else if (x) {                                                                             \
+            FA_ROW_MAX(T, SFX, xr, INCX)                                                            \
+            FA_ROW_BY_SPREAD(SFX, FA_ROWBWD_XO_REST, name, T, SFX, INCDY, INCX, INCDX)              \
         } else {                                                                                    \
             FA_SIMD_SUM(acc) for (size_t c = 0; c < cols; c++) acc += (double)fa__##name##_red_##SFX( \
                 dyr[(ptrdiff_t)c * INCDY], yr[(ptrdiff_t)c * INCY], pv);                            \
