@@ -231,21 +231,27 @@ def _halves(a: np.ndarray, ax: int, fname: str) -> tuple[np.ndarray, np.ndarray]
     return a[lead + (slice(0, n // 2),)], a[lead + (slice(n // 2, n),)]
 
 
-def _gated_axis(xa: np.ndarray, axis, fname: str) -> int:
-    if xa.ndim == 0:
+def _gated_axis(shape: tuple, axis, fname: str) -> int:
+    """The GLU split axis of x (host or device), normalized; x's length there must be even."""
+    if not shape:
         raise ValueError(f"{fname}: x must have at least one dimension (split in halves along axis)")
-    return _axis(axis, xa.ndim, fname)
+    ax = _axis(axis, len(shape), fname)
+    if shape[ax] % 2:
+        raise ValueError(f"{fname}: x has odd length {shape[ax]} along axis {ax}; the GLU family splits it in halves")
+    return ax
 
 
 def gated_forward(spec: Activation, x, out, backend, params: dict, axis=-1, stream=None):
     """y = f(a, b) with [a, b] = x split in halves along axis."""
     fname = f"fastact.{spec.name}"
+    prm = resolve_params(spec, fname, params)
     if _on_device(backend, stream, x, out):
-        raise TypeError(f"{fname}: the GLU family is not implemented for CUDA arrays yet")
+        ax = _gated_axis(_shape(x), axis, fname)
+        return _dispatch.load("cuda").gated_forward(ID[spec.name], x, axis=ax, out=out, params=prm,
+                                                    stream=stream or 0)
     xa = _as_array(x, fname, "x")
     compute, result = _compute_dtype(xa.dtype, fname, "x")
-    prm = resolve_params(spec, fname, params)
-    ax = _gated_axis(xa, axis, fname)
+    ax = _gated_axis(xa.shape, axis, fname)
     a_shape = _halves(np.empty(xa.shape, dtype=np.bool_), ax, fname)[0].shape
     _check_out(out, a_shape, result, (xa,), fname)
     be = _dispatch.select(backend, xa.size // 2)
@@ -258,11 +264,13 @@ def gated_forward(spec: Activation, x, out, backend, params: dict, axis=-1, stre
 def gated_backward(spec: Activation, dy, x, out, backend, params: dict, axis=-1, stream=None):
     """dx (x's shape): [dL/da, dL/db] from dy (the output's shape)."""
     fname = f"fastact.{spec.name}_backward"
-    if _on_device(backend, stream, dy, x, out):
-        raise TypeError(f"{fname}: the GLU family is not implemented for CUDA arrays yet")
-    dya, xa = _as_array(dy, fname, "dy"), _as_array(x, fname, "x")
     prm = resolve_params(spec, fname, params)
-    ax = _gated_axis(xa, axis, fname)
+    if _on_device(backend, stream, dy, x, out):
+        ax = _gated_axis(_shape(x), axis, fname)
+        return _dispatch.load("cuda").gated_backward(ID[spec.name], dy, x, axis=ax, out=out, params=prm,
+                                                     stream=stream or 0)
+    dya, xa = _as_array(dy, fname, "dy"), _as_array(x, fname, "x")
+    ax = _gated_axis(xa.shape, axis, fname)
     a_shape = _halves(np.empty(xa.shape, dtype=np.bool_), ax, fname)[0].shape
     if dya.shape != a_shape:
         raise ValueError(f"{fname}: dy has shape {dya.shape}, expected {a_shape} (x halved along axis {ax})")
@@ -291,8 +299,6 @@ def random_call(spec: Activation, dy, x, out, backend, params: dict, seed, offse
     """dropout / rrelu forward (dy None) or backward; in eval mode the registry's eval_as."""
     fname = f"fastact.{spec.name}" + ("" if dy is None else "_backward")
     arrays = (x,) if dy is None else (dy, x)
-    if _on_device(backend, stream, *arrays, out):
-        raise TypeError(f"{fname}: {spec.name} is not implemented for CUDA arrays yet")
     prm = resolve_params(spec, fname, params)
     if not training:
         target, exprs = spec.eval_as
@@ -305,6 +311,9 @@ def random_call(spec: Activation, dy, x, out, backend, params: dict, seed, offse
     if seed is None:
         raise TypeError(f"{fname}: training=True needs seed= (the same seed regenerates the mask in backward)")
     seed, offset = _seed(seed, "seed", fname), _seed(offset, "offset", fname)
+    if _on_device(backend, stream, *arrays, out):
+        return _dispatch.load("cuda").random_call(ID[spec.name], dy, x, seed=seed, offset=offset, out=out,
+                                                  params=prm, stream=stream or 0)
     xa = _as_array(x, fname, "x")
     compute, result = _compute_dtype(xa.dtype, fname, "x")
     ins = (xa,)

@@ -9,10 +9,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _api
+from . import _api, _dispatch
 from ._registry import BY_NAME
 
 _RELU = BY_NAME["relu"]
+
+
+def _host_only(fname: str, *arrays) -> None:
+    """crelu runs on host arrays only: a device array is refused, never copied to the host."""
+    if any(a is not None and _dispatch.is_device(a) for a in arrays):
+        raise TypeError(f"{fname}: CUDA device arrays are not supported (crelu is composed on the host); "
+                        "pass a host array")
 
 
 def crelu(x, axis=-1, *, out=None, backend=None):
@@ -36,6 +43,7 @@ def crelu(x, axis=-1, *, out=None, backend=None):
     array([0., 2., 1., 0.])
     """
     fname = "fastact.crelu"
+    _host_only(fname, x, out)
     xa = _api._as_array(x, fname, "x")
     if xa.ndim == 0:
         raise ValueError(f"{fname}: x must have at least one dimension")
@@ -55,6 +63,7 @@ def crelu(x, axis=-1, *, out=None, backend=None):
 def crelu_backward(dy, x, axis=-1, *, out=None, backend=None):
     """Gradient of :func:`crelu`: dx = dy_a * [x > 0] - dy_b * [x < 0], dy = [dy_a, dy_b]."""
     fname = "fastact.crelu_backward"
+    _host_only(fname, dy, x, out)
     xa, dya = _api._as_array(x, fname, "x"), _api._as_array(dy, fname, "dy")
     if xa.ndim == 0:
         raise ValueError(f"{fname}: x must have at least one dimension")

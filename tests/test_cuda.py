@@ -37,7 +37,7 @@ from fastact._api import _cond, resolve_params
 from fastact._registry import ACTIVATIONS, BY_NAME, ID
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-GROUPS = ("eltwise", "rowwise", "channelwise", "api")
+GROUPS = ("eltwise", "rowwise", "channelwise", "gated", "random", "api")
 SKIP_RC = 77  # the child's exit status when numba-cuda cannot be imported
 
 # a non-default parameter set per activation with parameters
@@ -329,8 +329,68 @@ def check_channelwise(c: Checks, cuda, nc):
                                                        cuda.to_device(np.ones(3)), (4, 3, 1)), "prelu strided x")
 
 
+def check_gated(c: Checks, cuda, nc):
+    """The GLU family on device arrays along every axis of a 3-d array (strided halves, no
+    copy), against the host: within the registry bounds, and the host's bits under the
+    simulator."""
+    rng = np.random.default_rng(5)
+    for spec in (s for s in ACTIVATIONS if s.kind == "gated"):
+        f, fb = getattr(fastact, spec.name), getattr(fastact, spec.name + "_backward")
+        for dt, di in ((np.float32, 0), (np.float64, 1)):
+            for shape, ax in (((3, 8), -1), ((4, 6, 5), 1), ((6, 3, 2), 0), ((2, 3, 4), -1)):
+                what = f"{spec.name} {np.dtype(dt).name} {shape} axis {ax}"
+                x = (rng.standard_normal(shape) * 3).astype(dt)
+                x.flat[:2] = [0.0, -0.0]
+                y = f(x, axis=ax)
+                got = f(cuda.to_device(x), axis=ax)
+                c.ok(type(got) is type(cuda.to_device(x)), what + " type")
+                yg = _host(got)
+                c.ulps(yg, y, tolerance(spec.ulp[di]), what + " forward", None)
+                dy = rng.standard_normal(y.shape).astype(dt)
+                dx = fb(dy, x, axis=ax)
+                dxg = _host(fb(cuda.to_device(dy), cuda.to_device(x), axis=ax))
+                c.ulps(dxg, dx, tolerance(spec.ulp_backward[di]), what + " backward", None, 0.0,
+                       np.abs(np.concatenate([dy, dy], axis=ax)) / 4, power=3)
+                if nc._simulating():
+                    c.ok(_same_bits(yg, y) and _same_bits(dxg, dx), what + " simulator: native's bits")
+    x = rng.standard_normal((4, 6))
+    out = cuda.device_array((4, 3))
+    c.ok(fastact.glu(cuda.to_device(x), out=out) is out, "glu out= returns out")
+    c.ulps(_host(out), fastact.glu(x), 0, "glu out= values")
+    c.raises(ValueError, lambda: fastact.swiglu(cuda.to_device(np.ones((2, 5)))), "swiglu odd length")
+    c.raises(ValueError, lambda: fastact.glu_backward(cuda.to_device(np.ones((2, 4))),
+                                                      cuda.to_device(np.ones((2, 6)))), "glu_backward dy shape")
+
+
+def check_random(c: Checks, cuda, nc):
+    """dropout and rrelu on device arrays: the CPU's mask for the same (seed, offset), bit for
+    bit, for contiguous, strided and transposed views; backward regenerates it; eval mode."""
+    rng = np.random.default_rng(6)
+    for name in ("dropout", "rrelu"):
+        f, fb = getattr(fastact, name), getattr(fastact, name + "_backward")
+        for dt in (np.float32, np.float64):
+            x = rng.standard_normal((6, 10)).astype(dt)
+            xd = cuda.to_device(x)
+            for what_v, hv, dv in (("contiguous", x, xd), ("strided", x[:, ::3], xd[:, ::3]),
+                                   ("transposed", x.T, xd.T)):
+                what = f"{name} {np.dtype(dt).name} {what_v}"
+                for seed, offset in ((42, 0), (2 ** 64 - 1, 12345)):
+                    y = f(hv, seed=seed, offset=offset, training=True)
+                    got = _host(f(dv, seed=seed, offset=offset, training=True))
+                    c.ok(_same_bits(got, y), f"{what} seed {seed} forward: the CPU's bits")
+                    dy = rng.standard_normal(hv.shape).astype(dt)
+                    dx = fb(dy, hv, seed=seed, offset=offset, training=True)
+                    got = _host(fb(cuda.to_device(dy), dv, seed=seed, offset=offset, training=True))
+                    c.ok(_same_bits(got, dx), f"{what} seed {seed} backward: the CPU's bits")
+            c.ok(_same_bits(_host(f(xd, training=False)), f(x, training=False)), f"{name} eval mode")
+            c.raises(TypeError, lambda f=f, xd=xd: f(xd, training=True), f"{name} training without seed")
+
+
 def check_api(c: Checks, cuda, nc):
     rng = np.random.default_rng(4)
+    c.raises(TypeError, lambda: fastact.crelu(cuda.to_device(np.ones(4))), "crelu refuses a device array")
+    c.raises(TypeError, lambda: fastact.crelu_backward(cuda.to_device(np.ones(8)), np.ones(4)),
+             "crelu_backward refuses a device array")
     sid, rid = ID["sigmoid"], ID["relu"]
     x = rng.standard_normal(64) * 4
     ref = fastact.sigmoid(x)
@@ -456,7 +516,7 @@ def check_libraries(c: Checks, cuda, nc):
 
 
 CHECKS = {"eltwise": check_eltwise, "rowwise": check_rowwise, "channelwise": check_channelwise,
-          "api": check_api}
+          "gated": check_gated, "random": check_random, "api": check_api}
 
 
 def run_checks(groups=GROUPS, verbose: bool = True) -> list[str]:

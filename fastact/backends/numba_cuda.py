@@ -34,8 +34,14 @@ anything else raises TypeError (pass a contiguous copy). Negative strides are
 handled. Row-wise activations move ``axis`` to the end *as a view* (no copy): the
 kernels read each row with its stride, so ``axis != -1`` on a C-contiguous array
 works but reads memory in a strided, slower pattern; the leading axes must
-collapse into one. prelu needs C-contiguous x, dy and out (the weight may be
-strided, a host array or a scalar; a host weight is copied to the device).
+collapse into one. Channel-wise activations (prelu, bias_*) need C-contiguous
+x, dy and out (the weight may be strided, a host array or a scalar; a host
+weight is copied to the device); their plan (outer, channels, inner) comes from
+``fastact._api._channels``, the host's. The GLU family reads the halves of x as
+two strided views (any axis) and writes dx's halves in two launches. dropout and
+rrelu draw u = uniform24(mix64(seed), offset + i) with i the element's C-order
+index, the CPU's generator from the same math source: the same mask for any
+layout, regenerated in backward.
 
 Kernels: elementwise ones are grid-stride loops (1-d: four elements per thread and
 step, loads first). Row-wise ones give each row a group of threads, grid-stride
@@ -294,7 +300,7 @@ def _build_eltwise(f, T, nin: int, ndim: int):
             while i < n:
                 y[i] = f(T(x[i]), p)
                 i += st
-    elif ndim == 1:
+    elif ndim == 1 and nin == 2:
         def k(a, b, y, p):
             n = y.shape[0]
             st = cuda.gridsize(1)
@@ -310,6 +316,20 @@ def _build_eltwise(f, T, nin: int, ndim: int):
             while i < n:
                 y[i] = f(T(a[i]), T(b[i]), p)
                 i += st
+    elif ndim == 1 and nin == 3:  # gated backward: (dy, a, b)
+        def k(d, a, b, y, p):
+            st = cuda.gridsize(1)
+            i = cuda.grid(1)
+            while i < y.shape[0]:
+                y[i] = f(T(d[i]), T(a[i]), T(b[i]), p)
+                i += st
+    elif nin == 3:
+        def k(d, a, b, y, p):
+            c0 = cuda.blockIdx.x * cuda.blockDim.x + cuda.threadIdx.x
+            cs = cuda.gridDim.x * cuda.blockDim.x
+            for r in range(cuda.blockIdx.y, y.shape[0], cuda.gridDim.y):
+                for c in range(c0, y.shape[1], cs):
+                    y[r, c] = f(T(d[r, c]), T(a[r, c]), T(b[r, c]), p)
     elif nin == 1:
         def k(x, y, p):
             c0 = cuda.blockIdx.x * cuda.blockDim.x + cuda.threadIdx.x
@@ -324,6 +344,49 @@ def _build_eltwise(f, T, nin: int, ndim: int):
             for r in range(cuda.blockIdx.y, y.shape[0], cuda.gridDim.y):
                 for c in range(c0, y.shape[1], cs):
                     y[r, c] = f(T(a[r, c]), T(b[r, c]), p)
+    return cuda.jit(k)
+
+
+def _build_random(f, uniform24, mix64, T, nin: int, ndim: int):
+    """dropout/rrelu: f(x, u, p) or f(dy, x, u, p) with u = uniform24(mix64(seed), offset + i),
+    i the element's index in C order of the (collapsed) view: the CPU's generator and counter, so
+    the mask is the CPU's for any layout."""
+    _cuda()
+    U = np.uint64
+    if ndim == 1 and nin == 1:
+        def k(x, y, p, seed, off):
+            key = mix64(seed)
+            st = cuda.gridsize(1)
+            i = cuda.grid(1)
+            while i < y.shape[0]:
+                y[i] = f(T(x[i]), T(uniform24(key, off + U(i))), p)
+                i += st
+    elif ndim == 1:
+        def k(d, x, y, p, seed, off):
+            key = mix64(seed)
+            st = cuda.gridsize(1)
+            i = cuda.grid(1)
+            while i < y.shape[0]:
+                y[i] = f(T(d[i]), T(x[i]), T(uniform24(key, off + U(i))), p)
+                i += st
+    elif nin == 1:
+        def k(x, y, p, seed, off):
+            key = mix64(seed)
+            c0 = cuda.blockIdx.x * cuda.blockDim.x + cuda.threadIdx.x
+            cs = cuda.gridDim.x * cuda.blockDim.x
+            for r in range(cuda.blockIdx.y, y.shape[0], cuda.gridDim.y):
+                for c in range(c0, y.shape[1], cs):
+                    u = uniform24(key, off + U(r) * U(y.shape[1]) + U(c))
+                    y[r, c] = f(T(x[r, c]), T(u), p)
+    else:
+        def k(d, x, y, p, seed, off):
+            key = mix64(seed)
+            c0 = cuda.blockIdx.x * cuda.blockDim.x + cuda.threadIdx.x
+            cs = cuda.gridDim.x * cuda.blockDim.x
+            for r in range(cuda.blockIdx.y, y.shape[0], cuda.gridDim.y):
+                for c in range(c0, y.shape[1], cs):
+                    u = uniform24(key, off + U(r) * U(y.shape[1]) + U(c))
+                    y[r, c] = f(T(d[r, c]), T(x[r, c]), T(u), p)
     return cuda.jit(k)
 
 
@@ -463,12 +526,21 @@ def _kernel(key: tuple, build):
     return k
 
 
-def _eltwise_kernel(act: int, op: int, compute: np.dtype, ndim: int):
+def _eltwise_kernel(act: int, role: str, nin: int, compute: np.dtype, ndim: int):
+    """The kernel of scalar function <name>_<role>_<sfx> with nin array inputs (eltwise, gated)."""
     def build():
         ns = _scalars()
-        f = ns[f"{ACTIVATIONS[act].name}_{_ROLE[op]}_{_SFX[compute]}"]
-        return _build_eltwise(f, compute.type, 1 if op == OP_FORWARD else 2, ndim)
-    return _kernel(("eltwise", act, op, compute.name, ndim), build)
+        f = ns[f"{ACTIVATIONS[act].name}_{role}_{_SFX[compute]}"]
+        return _build_eltwise(f, compute.type, nin, ndim)
+    return _kernel(("eltwise", act, role, nin, compute.name, ndim), build)
+
+
+def _random_kernel(act: int, role: str, compute: np.dtype, ndim: int):
+    def build():
+        ns = _scalars()
+        f = ns[f"{ACTIVATIONS[act].name}_{role}_{_SFX[compute]}"]
+        return _build_random(f, ns["m"].uniform24, ns["m"].mix64, compute.type, 1 if role == "fwd" else 2, ndim)
+    return _kernel(("random", act, role, compute.name, ndim), build)
 
 
 def _rowwise_kernel(act: int, op: int, g: int, rpb: int):
@@ -718,16 +790,21 @@ def _row_config(cols: int) -> tuple[int, int]:
     return (256, 256) if cols <= 16384 else (512, 512)
 
 
-def _finish_eltwise(act, op, compute, ins, res, plan, params, stream):
+def _finish_eltwise(act, role, compute, ins, res, plan, params, stream, seed=None):
+    """Launch <name>_<role> over the planned views of ins and res (seed: (seed, offset) of a
+    random kind)."""
     vshape, vst = plan
     views = [_view(a, vshape, st) for a, st in zip([*ins, res], vst, strict=True)]
-    k = _eltwise_kernel(act, op, compute, len(vshape))
+    if seed is None:
+        k, extra = _eltwise_kernel(act, role, len(ins), compute, len(vshape)), ()
+    else:
+        k, extra = _random_kernel(act, role, compute, len(vshape)), tuple(np.uint64(v) for v in seed)
     p = _params(params, compute)
     if len(vshape) == 1:
         grid, block = _grid_1d(vshape[0])
     else:
         grid, block = _grid_2d(*vshape)
-    _launch(k, grid, block, stream, *views, p)
+    _launch(k, grid, block, stream, *views, p, *extra)
 
 
 def _finish_rowwise(act, op, ins, res, plan, params, stream):
@@ -748,8 +825,8 @@ def forward(act_id: int, x, *, out=None, params=(), axis=-1, stream=0):
     registry order). Returns out, or a new array of x's library."""
     spec = ACTIVATIONS[act_id]
     fname = f"fastact.{spec.name}"
-    if spec.kind == "channelwise":
-        raise TypeError(f"{fname}: use channelwise_forward for a channel-wise activation")
+    if spec.kind not in ("eltwise", "rowwise"):
+        raise TypeError(f"{fname}: use {spec.kind}_forward for a {spec.kind} activation")
     xa = _wrap(x, "x", fname)
     compute, result = _result((xa.dtype,), fname, ("x",))
     oa = _check_out(out, xa.shape, result, (xa,), fname)
@@ -768,7 +845,7 @@ def forward(act_id: int, x, *, out=None, params=(), axis=-1, stream=0):
     if spec.kind == "rowwise":
         _finish_rowwise(act_id, OP_FORWARD, (xa,), oa, plan, params, s)
     else:
-        _finish_eltwise(act_id, OP_FORWARD, compute, (xa,), oa, plan, params, s)
+        _finish_eltwise(act_id, "fwd", compute, (xa,), oa, plan, params, s)
     return out
 
 
@@ -776,8 +853,8 @@ def backward(act_id: int, dy, x=None, *, y=None, out=None, params=(), axis=-1, s
     """dx = dy * f'(x) on the GPU, from x or (where the registry allows) from y."""
     spec = ACTIVATIONS[act_id]
     fname = f"fastact.{spec.name}_backward"
-    if spec.kind == "channelwise":
-        raise TypeError(f"{fname}: use channelwise_backward for a channel-wise activation")
+    if spec.kind not in ("eltwise", "rowwise"):
+        raise TypeError(f"{fname}: use {spec.kind}_backward for a {spec.kind} activation")
     dya = _wrap(dy, "dy", fname)
     if x is not None:
         src, srcname, op = _wrap(x, "x", fname), "x", OP_BACKWARD
@@ -813,7 +890,79 @@ def backward(act_id: int, dy, x=None, *, y=None, out=None, params=(), axis=-1, s
     if spec.kind == "rowwise":
         _finish_rowwise(act_id, op, (dya, src), oa, plan, params, s)
     else:
-        _finish_eltwise(act_id, op, compute, (dya, src), oa, plan, params, s)
+        _finish_eltwise(act_id, _ROLE[op], compute, (dya, src), oa, plan, params, s)
+    return out
+
+
+def _halves(a: _Arr, ax: int) -> tuple[_Arr, _Arr]:
+    """The two halves of a along axis ax, as views (no copy)."""
+    h = a.shape[ax] // 2
+    lo = tuple(slice(0, h) if i == ax else slice(None) for i in range(len(a.shape)))
+    hi = tuple(slice(h, 2 * h) if i == ax else slice(None) for i in range(len(a.shape)))
+    return _Arr(a.obj, a.dev[lo], a.lib), _Arr(a.obj, a.dev[hi], a.lib)
+
+
+def gated_forward(act_id: int, x, *, axis: int, out=None, params=(), stream=0):
+    """y = f(a, b), [a, b] = x split in halves along axis (normalized and checked even by
+    fastact._api). Returns out, or a new array of x's library with the halves' shape."""
+    spec = ACTIVATIONS[act_id]
+    fname = f"fastact.{spec.name}"
+    xa = _wrap(x, "x", fname)
+    compute, result = _result((xa.dtype,), fname, ("x",))
+    a, b = _halves(xa, axis)
+    oa = _check_out(out, a.shape, result, (xa,), fname)
+    s = _stream(stream)
+    dst_strides = oa.strides if oa is not None else _c_strides(a.shape, result.itemsize)
+    plan = _plan_eltwise(a.shape, [a.strides, b.strides, dst_strides], fname)
+    if oa is None:
+        out, oa = _empty(xa, a.shape, result, s)
+    if math.prod(a.shape):
+        _finish_eltwise(act_id, "fwd", compute, (a, b), oa, plan, params, s)
+    return out
+
+
+def gated_backward(act_id: int, dy, x, *, axis: int, out=None, params=(), stream=0):
+    """dx (x's shape) = [dL/da, dL/db] from dy (the halves' shape)."""
+    spec = ACTIVATIONS[act_id]
+    fname = f"fastact.{spec.name}_backward"
+    dya, xa = _wrap(dy, "dy", fname), _wrap(x, "x", fname)
+    compute, result = _result((dya.dtype, xa.dtype), fname, ("dy", "x"))
+    a, b = _halves(xa, axis)
+    if dya.shape != a.shape:
+        raise ValueError(f"{fname}: dy has shape {dya.shape}, expected {a.shape} (x halved along axis {axis})")
+    oa = _check_out(out, xa.shape, result, (dya, xa), fname)
+    if oa is not None and _same_view(oa, xa):
+        raise ValueError(f"{fname}: out may not be x (both halves of x are read for each half of dx)")
+    s = _stream(stream)
+    if oa is None:
+        out, oa = _empty(xa, xa.shape, result, s)
+    da, db = _halves(oa, axis)
+    if math.prod(a.shape):
+        for role, dst in (("bwda", da), ("bwdb", db)):
+            plan = _plan_eltwise(a.shape, [dya.strides, a.strides, b.strides, dst.strides], fname)
+            _finish_eltwise(act_id, role, compute, (dya, a, b), dst, plan, params, s)
+    return out
+
+
+def random_call(act_id: int, dy, x, *, seed: int, offset: int, out=None, params=(), stream=0):
+    """dropout/rrelu in training mode: forward (dy None) or backward, u from the CPU's
+    counter-based generator (element i of the call, in C order, uses counter offset + i)."""
+    spec = ACTIVATIONS[act_id]
+    fname = f"fastact.{spec.name}" + ("" if dy is None else "_backward")
+    xa = _wrap(x, "x", fname)
+    ins = (xa,) if dy is None else (_wrap(dy, "dy", fname), xa)
+    if ins[0].shape != xa.shape:
+        raise ValueError(f"{fname}: dy has shape {ins[0].shape} but x has shape {xa.shape}")
+    compute, result = _result(tuple(a.dtype for a in ins), fname, ("x",) if dy is None else ("dy", "x"))
+    oa = _check_out(out, xa.shape, result, ins, fname)
+    s = _stream(stream)
+    dst_strides = oa.strides if oa is not None else _c_strides(xa.shape, result.itemsize)
+    plan = _plan_eltwise(xa.shape, [a.strides for a in ins] + [dst_strides], fname)
+    if oa is None:
+        out, oa = _empty(xa, xa.shape, result, s)
+    if math.prod(xa.shape):
+        _finish_eltwise(act_id, "fwd" if dy is None else "bwd", compute, ins, oa, plan, params, s,
+                        seed=(seed, offset))
     return out
 
 
@@ -903,5 +1052,5 @@ def channelwise_backward(act_id: int, dy, x, w, plan: tuple[int, int, int], *, s
     return dx, dw
 
 
-__all__ = ["available", "is_device_array", "forward", "backward", "channelwise_forward",
-           "channelwise_backward"]
+__all__ = ["available", "is_device_array", "forward", "backward", "gated_forward", "gated_backward",
+           "random_call", "channelwise_forward", "channelwise_backward"]
