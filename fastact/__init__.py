@@ -112,19 +112,41 @@ def _signature(spec: Spec, backward: bool) -> inspect.Signature:
 def _lazy_arrays(spec: Spec, f, sig: inspect.Signature, backward: bool):
     """f, sending calls with a dask array among the arguments to fastact._dask (which imports
     dask; other calls only look at the arguments' type names)."""
+    bind = _binder(spec, sig, backward)
+
     def g(*args, **kwargs):
         for v in (*args, *kwargs.values()):
             if type(v).__module__[:5] == "dask.":
                 from . import _dask
 
-                return _dask.call(spec, backward, f, sig.bind(*args, **kwargs).arguments)
+                return _dask.call(spec, backward, f, bind(args, kwargs).arguments)
         return f(*args, **kwargs)
 
     return g
 
 
+def _binder(spec: Spec, sig: inspect.Signature, backward: bool):
+    """sig.bind for fastact.<name>[_backward], with errors that name the function: a wrong
+    argument list, an unknown backend, y= where the derivative needs x."""
+    fname = f"fastact.{spec.name}" + ("_backward" if backward else "")
+
+    def bind(args, kwargs):
+        try:
+            b = sig.bind(*args, **kwargs)
+        except TypeError as e:
+            if backward and "y" in kwargs and "y" not in sig.parameters:
+                raise ValueError(f"{fname}: the derivative of {spec.name} cannot be computed from the output y; "
+                                 "pass x") from None
+            raise TypeError(f"{fname}: {e}") from None
+        _dispatch.check_backend(b.arguments.get("backend"), fname)
+        return b
+
+    return bind
+
+
 def _make(spec: Spec):
     sig_f, sig_b = _signature(spec, False), _signature(spec, True)
+    bind_f, bind_b = _binder(spec, sig_f, False), _binder(spec, sig_b, True)
     pnames = spec.param_names
 
     def split(bound):
@@ -133,25 +155,25 @@ def _make(spec: Spec):
 
     if spec.kind == "channelwise":
         def fwd(*args, **kwargs):
-            b = sig_f.bind(*args, **kwargs)
+            b = bind_f(args, kwargs)
             a = b.arguments
             return _api.channelwise_forward(spec, a["x"], a[spec.weight_name], a.get("out"), a.get("backend"),
                                             a.get("stream"), a.get("axis"))
 
         def bwd(*args, **kwargs):
-            b = sig_b.bind(*args, **kwargs)
+            b = bind_b(args, kwargs)
             a = b.arguments
             return _api.channelwise_backward(spec, a["dy"], a["x"], a[spec.weight_name], a.get("backend"),
                                              a.get("stream"), a.get("axis"))
     elif spec.kind == "random":
         def fwd(*args, **kwargs):
-            b = sig_f.bind(*args, **kwargs)
+            b = bind_f(args, kwargs)
             a = b.arguments
             return _api.random_call(spec, None, a["x"], a.get("out"), a.get("backend"), split(b), a.get("seed"),
                                     a.get("offset", 0), a.get("training", spec.training), a.get("stream"))
 
         def bwd(*args, **kwargs):
-            b = sig_b.bind(*args, **kwargs)
+            b = bind_b(args, kwargs)
             a = b.arguments
             if a["dy"] is None:  # random_call reads dy=None as "forward"
                 raise TypeError(f"{spec.name}_backward: dy is required")
@@ -160,25 +182,25 @@ def _make(spec: Spec):
                                     a.get("stream"))
     elif spec.kind == "gated":
         def fwd(*args, **kwargs):
-            b = sig_f.bind(*args, **kwargs)
+            b = bind_f(args, kwargs)
             a = b.arguments
             return _api.gated_forward(spec, a["x"], a.get("out"), a.get("backend"), split(b), a.get("axis", -1),
                                       a.get("stream"))
 
         def bwd(*args, **kwargs):
-            b = sig_b.bind(*args, **kwargs)
+            b = bind_b(args, kwargs)
             a = b.arguments
             return _api.gated_backward(spec, a["dy"], a["x"], a.get("out"), a.get("backend"), split(b),
                                        a.get("axis", -1), a.get("stream"))
     else:
         def fwd(*args, **kwargs):
-            b = sig_f.bind(*args, **kwargs)
+            b = bind_f(args, kwargs)
             a = b.arguments
             return _api.forward(spec, a["x"], a.get("out"), a.get("backend"), split(b), a.get("axis", -1),
                                 a.get("stream"))
 
         def bwd(*args, **kwargs):
-            b = sig_b.bind(*args, **kwargs)
+            b = bind_b(args, kwargs)
             a = b.arguments
             return _api.backward(spec, a["dy"], a.get("x"), a.get("y"), a.get("out"), a.get("backend"),
                                  split(b), a.get("axis", -1), a.get("stream"))

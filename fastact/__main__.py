@@ -259,7 +259,11 @@ def main(argv: list[str] | None = None) -> int:
         if cmd == "bench":
             print(bench(args.quick, args.sizes, args.budget, args.markdown, args.plot))
         elif cmd == "plot":
-            print(plot(args.names, args.output))
+            try:
+                print(plot(args.names, args.output))
+            except ImportError as e:
+                raise SystemExit(f"python -m fastact plot: {e}; it needs matplotlib "
+                                 "(pip install matplotlib, or pip install -e \".[plot]\" in a clone)") from None
         elif cmd == "demo" and args.names:  # demo deep|nalu [--quick] [--out DIR]: fastact.demos
             from fastact import demos
 

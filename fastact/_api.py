@@ -42,6 +42,8 @@ def _as_array(v, fname: str, argname: str) -> np.ndarray:
     if v is None:
         raise TypeError(f"{fname}: {argname} is required")
     a = np.asarray(v)
+    if not a.dtype.isnative:  # e.g. big-endian data read from a file: the same values in native order
+        a = a.astype(a.dtype.newbyteorder("="))
     if a.dtype.kind not in "biuf" and a.dtype.name != "bfloat16":
         raise TypeError(f"{fname}: {argname} has unsupported dtype {a.dtype}; "
                         "expected a real floating-point or integer array")
@@ -147,7 +149,7 @@ def _int_axis(axis, fname: str) -> int:
 def _axis(axis, ndim: int, fname: str) -> int:
     axis = _int_axis(axis, fname)
     if not -ndim <= axis < ndim:
-        raise _AxisError(axis, ndim)
+        raise _AxisError(axis, ndim, msg_prefix=fname)
     return axis % ndim
 
 

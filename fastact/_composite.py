@@ -43,6 +43,7 @@ def crelu(x, axis=-1, *, out=None, backend=None):
     array([0., 2., 1., 0.])
     """
     fname = "fastact.crelu"
+    _dispatch.check_backend(backend, fname)
     _host_only(fname, x, out)
     xa = _api._as_array(x, fname, "x")
     if xa.ndim == 0:
@@ -63,6 +64,7 @@ def crelu(x, axis=-1, *, out=None, backend=None):
 def crelu_backward(dy, x, axis=-1, *, out=None, backend=None):
     """Gradient of :func:`crelu`: dx = dy_a * [x > 0] - dy_b * [x < 0], dy = [dy_a, dy_b]."""
     fname = "fastact.crelu_backward"
+    _dispatch.check_backend(backend, fname)
     _host_only(fname, dy, x, out)
     xa, dya = _api._as_array(x, fname, "x"), _api._as_array(dy, fname, "dy")
     if xa.ndim == 0:

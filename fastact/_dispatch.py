@@ -132,6 +132,14 @@ def load(name: str):
     return mod
 
 
+def check_backend(backend, fname: str) -> None:
+    """A backend= argument of fastact.<fname>: None or one of BACKENDS."""
+    if backend is not None and not isinstance(backend, str):
+        raise TypeError(f"{fname}: backend must be a string, got {type(backend).__name__}")
+    if backend is not None and backend not in BACKENDS:
+        raise ValueError(f"{fname}: unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
+
+
 def forced(backend: str | None) -> str | None:
     name = backend or getattr(_local, "backend", None) or os.environ.get("FASTACT_BACKEND") or None
     if name is not None and not isinstance(name, str):

@@ -305,7 +305,8 @@ def test_from_y_not_allowed():
         if spec.kind != "eltwise" or spec.has_backward_y:
             continue
         out = _out((4,))
-        with pytest.raises(TypeError, match="x"):  # no y= keyword: x is required
+        with pytest.raises(ValueError, match=rf"^fastact\.{spec.name}_backward: the derivative of {spec.name} "
+                                             "cannot be computed from the output y; pass x$"):
             getattr(fastact, spec.name + "_backward")(np.ones(4), y=np.ones(4), out=out)
         _untouched(out)
     out = _out((4,))
@@ -333,3 +334,41 @@ def test_bad_axis(spec, backward, axis, exc):
 def test_gated_zero_dim(spec):
     with pytest.raises(ValueError, match="dimension"):
         getattr(fastact, spec.name)(np.float64(1.0))
+
+
+# ---- one voice: every error starts with the function's name ------------------------------
+
+def _breaks(spec, backward):
+    """(what, call, exception type): one broken call per kind of mistake."""
+    f, args, kw, oshape = _call(spec, backward)
+    out = {} if oshape is None else {"out": _out(oshape)}
+    cases = [("unknown keyword", lambda: f(*args, not_a_param=1.0, **kw), TypeError),
+             ("too many positional", lambda: f(*args, *([1.0] * 8), **kw), TypeError),
+             ("unknown backend", lambda: f(*args, backend="gpu", **kw), ValueError),
+             ("backend not a string", lambda: f(*args, backend=3, **kw), TypeError),
+             ("string x", lambda: f(*[np.array(["a"] * np.size(a)).reshape(np.shape(a)) for a in args[:1]],
+                                    *args[1:], **kw), TypeError),
+             ("out wrong shape", (lambda: f(*args, out=_out((1, 1, 1, 1)), **kw)) if out else None, ValueError)]
+    if spec.kind in ("rowwise", "gated"):
+        cases.append(("axis out of range", lambda: f(*args, axis=7, **kw, **out), ValueError))
+    return [(w, c, e) for w, c, e in cases if c is not None]
+
+
+@pytest.mark.parametrize(("spec", "backward"), SPECS, ids=IDS)
+def test_every_error_names_the_function(spec, backward):
+    """Every mistake raises the stated exception with a message starting "fastact.<function>: "."""
+    fname = f"fastact.{spec.name}" + ("_backward" if backward else "")
+    for what, call, exc in _breaks(spec, backward):
+        with pytest.raises(exc) as info:
+            call()
+        assert str(info.value).startswith(fname + ": "), f"{what}: {info.value}"
+
+
+@pytest.mark.parametrize("dtype", [">f8", ">f4", ">i4"])
+def test_non_native_byte_order_is_converted(dtype):
+    """Big-endian data (e.g. read from a file) computes like the same values in native order."""
+    x = np.linspace(-3, 3, 13).astype(dtype)
+    native = x.astype(x.dtype.newbyteorder("="))
+    np.testing.assert_array_equal(fastact.gelu(x), fastact.gelu(native))
+    np.testing.assert_array_equal(fastact.softmax(x), fastact.softmax(native))
+    np.testing.assert_array_equal(fastact.silu_backward(x, x), fastact.silu_backward(native, native))

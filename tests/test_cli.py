@@ -52,3 +52,16 @@ def test_list_and_info_name_every_function():
     listed = [line.split()[0] for line in run("list").splitlines()]
     assert listed == fastact.available()
     assert f"activations ({len(fastact.available())}):" in run("info")
+
+
+def test_plot_without_matplotlib_says_what_to_install(monkeypatch, tmp_path):
+    """No traceback: a one-line SystemExit naming the command and the package to install."""
+    import pytest
+
+    from fastact import __main__ as cli
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib raises ImportError
+    with pytest.raises(SystemExit) as info:
+        cli.main(["plot", "relu", "-o", str(tmp_path / "p.png")])
+    assert str(info.value).startswith("python -m fastact plot: ") and "matplotlib" in str(info.value)
+    assert not (tmp_path / "p.png").exists()

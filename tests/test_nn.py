@@ -384,3 +384,12 @@ def test_no_allocation_in_steady_state():
     one_buffer = 512 * 128 * 8
     assert big < one_buffer / 4, f"{big} bytes at peak in warm steps (one activation buffer: {one_buffer})"
     assert big - small < one_buffer / 16, (small, big)
+
+
+def test_dense_dtype_is_the_parameters_dtype():
+    """README: Dense's parameters are float64 unless dtype= says otherwise; the output follows them."""
+    from fastact import nn
+
+    x = np.ones((2, 3), np.float32)
+    assert nn.Dense(3, 4, rng=0)(x).dtype == np.float64
+    assert nn.Dense(3, 4, rng=0, dtype=np.float32)(x).dtype == np.float32
