@@ -19,7 +19,23 @@ C_DIR = ROOT / "fastact_c"
 # and -fno-math-errno let loops with selects vectorize; -fopenmp-simd enables
 # `#pragma omp simd` without linking an OpenMP runtime.
 C_FLAGS = ["-std=c99", "-O3", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=off",
-           "-fopenmp-simd", "-fvisibility=hidden", "-Wall", "-Wextra"]
+           "-fopenmp-simd", "-fvisibility=hidden", "-Wall", "-Wextra", "-g0"]
+# No debug info (the interpreter's CFLAGS may carry -g: 14 MB instead of 1.5 MB) and no
+# run path but our own: the interpreter's LDSHARED may add -Wl,-rpath,<its prefix>/lib, a path
+# of the build machine that would be searched first on every machine the wheel lands on.
+LINK_FLAGS = ["-Wl,-S"]
+
+
+def _without_rpath(cmd: list[str]) -> list[str]:
+    out, skip = [], False
+    for a in cmd:
+        if skip:
+            skip = False
+        elif a in ("-rpath", "-Wl,-rpath"):
+            skip = True  # the path is the next argument
+        elif not a.startswith(("-Wl,-rpath,", "-Wl,-rpath=", "-Wl,-R", "-R")):
+            out.append(a)
+    return out
 
 
 class BuildExt(build_ext):
@@ -38,6 +54,9 @@ class BuildExt(build_ext):
                 shutil.copytree(src / sub, dst / sub, dirs_exist_ok=True)
 
     def build_extensions(self):
+        self.compiler.linker_so = _without_rpath(self.compiler.linker_so)
+        if getattr(self.compiler, "linker_so_cxx", None):
+            self.compiler.linker_so_cxx = _without_rpath(self.compiler.linker_so_cxx)
         pkg = self._pkg_dir()
         libdir = pkg / "_lib"
         libdir.mkdir(parents=True, exist_ok=True)
@@ -46,7 +65,7 @@ class BuildExt(build_ext):
             include_dirs=[str(C_DIR / "include")], extra_postargs=C_FLAGS + ["-fPIC"])
         self.compiler.link_shared_object(
             objects, str(libdir / "libfastact.so"), libraries=["m"],
-            extra_postargs=["-Wl,-soname,libfastact.so"])
+            extra_postargs=["-Wl,-soname,libfastact.so", *LINK_FLAGS])
         shutil.copytree(C_DIR / "include" / "fastact", pkg / "include" / "fastact", dirs_exist_ok=True)
         for ext in self.extensions:
             ext.library_dirs.append(str(libdir))
@@ -63,7 +82,8 @@ ext = Extension(
     libraries=["fastact"],
     runtime_library_dirs=["$ORIGIN/../_lib"],
     define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-    extra_compile_args=["-O2"],
+    extra_compile_args=["-O2", "-g0"],
+    extra_link_args=LINK_FLAGS,
 )
 
 setup(ext_modules=cythonize([ext], compiler_directives={"language_level": 3}),
