@@ -169,7 +169,8 @@ def forward(spec: Activation, x, out, backend, params: dict, axis=-1, stream=Non
     fname = f"fastact.{spec.name}"
     if _on_device(backend, stream, x, out):
         prm = resolve_params(spec, fname, params)
-        return _dispatch.load("cuda").forward(ID[spec.name], x, out=out, params=prm, axis=axis,
+        ax = _axis(axis, max(len(_shape(x)), 1), fname) if spec.kind == "rowwise" else -1
+        return _dispatch.load("cuda").forward(ID[spec.name], x, out=out, params=prm, axis=ax,
                                               stream=stream or 0)
     xa = _as_array(x, fname, "x")
     compute, result = _compute_dtype(xa.dtype, fname, "x")
@@ -196,7 +197,8 @@ def backward(spec: Activation, dy, x, y, out, backend, params: dict, axis=-1, st
     if _on_device(backend, stream, dy, x, y, out):
         if x is None and y is None:
             raise TypeError(f"{fname}: pass x (or y=, the forward output)")
-        return _dispatch.load("cuda").backward(ID[spec.name], dy, x, y=y, out=out, params=prm, axis=axis,
+        ax = _axis(axis, max(len(_shape(dy)), 1), fname) if spec.kind == "rowwise" else -1
+        return _dispatch.load("cuda").backward(ID[spec.name], dy, x, y=y, out=out, params=prm, axis=ax,
                                                stream=stream or 0)
     dya = _as_array(dy, fname, "dy")
     if x is not None:

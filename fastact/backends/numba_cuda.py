@@ -71,7 +71,6 @@ import warnings
 
 import numpy as np
 
-from .._api import _axis
 from .._registry import ACTIVATIONS
 
 OP_FORWARD, OP_BACKWARD, OP_BACKWARD_Y = 0, 1, 2
@@ -821,8 +820,9 @@ def _finish_rowwise(act, op, ins, res, plan, params, stream):
 # ---- the operations ---------------------------------------------------------------------------
 
 def forward(act_id: int, x, *, out=None, params=(), axis=-1, stream=0):
-    """y = f(x) on the GPU for an eltwise or rowwise activation (params validated, in
-    registry order). Returns out, or a new array of x's library."""
+    """y = f(x) on the GPU for an eltwise or rowwise activation. params, in registry order,
+    and axis (in range) were validated by fastact._api, as every argument this module does not
+    read from the device arrays themselves. Returns out, or a new array of x's library."""
     spec = ACTIVATIONS[act_id]
     fname = f"fastact.{spec.name}"
     if spec.kind not in ("eltwise", "rowwise"):
@@ -835,7 +835,7 @@ def forward(act_id: int, x, *, out=None, params=(), axis=-1, stream=0):
     n = math.prod(xa.shape)
     if spec.kind == "rowwise":
         plan = _plan_rowwise(xa.shape or (1,), [xa.strides or (0,), dst_strides or (0,)],
-                             _axis(axis, max(len(xa.shape), 1), fname), fname)
+                             axis % max(len(xa.shape), 1), fname)
     else:
         plan = _plan_eltwise(xa.shape, [xa.strides, dst_strides], fname)
     if oa is None:
@@ -858,16 +858,7 @@ def backward(act_id: int, dy, x=None, *, y=None, out=None, params=(), axis=-1, s
     dya = _wrap(dy, "dy", fname)
     if x is not None:
         src, srcname, op = _wrap(x, "x", fname), "x", OP_BACKWARD
-    elif y is not None:
-        if not spec.has_backward_y:
-            raise ValueError(f"{fname}: the derivative of {spec.name} cannot be computed from "
-                             "the output y; pass x")
-        if spec.backward_y_when:
-            from .._api import _cond
-
-            if not _cond(spec.backward_y_when, dict(zip(spec.param_names, params, strict=False))):
-                raise ValueError(f"{fname}: the derivative from y is exact only when "
-                                 f"{spec.backward_y_when}; pass x")
+    elif y is not None:  # that y= is allowed here was checked by fastact._api
         src, srcname, op = _wrap(y, "y", fname), "y", OP_BACKWARD_Y
     else:
         raise TypeError(f"{fname}: pass x (or y=, the forward output)")
@@ -880,7 +871,7 @@ def backward(act_id: int, dy, x=None, *, y=None, out=None, params=(), axis=-1, s
     n = math.prod(dya.shape)
     if spec.kind == "rowwise":
         plan = _plan_rowwise(dya.shape or (1,), [dya.strides or (0,), src.strides or (0,), dst_strides or (0,)],
-                             _axis(axis, max(len(dya.shape), 1), fname), fname)
+                             axis % max(len(dya.shape), 1), fname)
     else:
         plan = _plan_eltwise(dya.shape, [dya.strides, src.strides, dst_strides], fname)
     if oa is None:
