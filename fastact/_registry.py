@@ -93,9 +93,10 @@ class Activation:
     ulp_cond: bool = False
     # eltwise only: a fast form of forward and backward, for the C loops. Where the guard
     # fast_when (a condition on x and the formula's own locals) holds, the conditions of
-    # fast_assume ((source text, truth) pairs) are constants and exp, log1p and tanh may drop
-    # their range handling (tools/gen.py FAST_MATH: fa_expn for a normal e^arg, fa_log1pn of an
-    # exp(-|z|), fa_tanhn for |x| <= 44): the same bits as the formula, its tail handling
+    # fast_assume ((source text, truth) pairs) are constants and exp, log1p, tanh, xncdf, ncdf
+    # and npdf may drop their range handling (tools/gen.py FAST_MATH: fa_expn for a normal e^arg,
+    # fa_log1pn of an exp(-|z|), fa_tanhn for |x| <= 44, fa_xncdfn/ncdfn/npdfn for |x| <= 12; the
+    # math source, fastact/_math.py, says why each gives the same bits): the formula's bits, its tail handling
     # compiled away. The C loops check the guard per block of elements and run the fast form
     # on blocks where it holds everywhere (tests/test_fast_forms.py checks the bits); every
     # other backend evaluates the formula as written.
@@ -556,6 +557,7 @@ d = ncdf(x) + x * npdf(x)
 dy * where(abs(x) == inf, ncdf(x), d)
 """,
         ulp=(8, 3), ulp_backward=(16, 4),
+        fast_when="abs(x) <= 12", fast_assume=(("abs(x) == inf", False),),
         torch="gelu",
         notes="x * Phi(x) from a relatively accurate Phi (fa_ncdf): no cancellation for negative x, "
               "unlike 0.5 x (1 + erf(x/sqrt 2)). fastact.gelu(x, approximate='tanh') is gelu_tanh.",

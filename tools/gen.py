@@ -47,8 +47,10 @@ MATH["abs"] = ("fabsf", "fabs")
 MATH["sqrt"] = ("sqrtf", "sqrt")  # correctly rounded, vectorizes with -fno-math-errno
 MATH["copysign"] = ("copysignf", "copysign")
 # in the fast forms (fa_math.h: the formula's bits where the guard holds, no range handling):
-# exp of an argument with a normal result, log1p of an exp(-|z|) in (0, 1], tanh for |x| <= 44
-FAST_MATH = {"exp": "expn", "log1p": "log1pn", "tanh": "tanhn"}
+# exp of an argument with a normal result, log1p of an exp(-|z|) in (0, 1], tanh for |x| <= 44,
+# the normal cdf, density and x cdf for |x| <= 12
+FAST_MATH = {"exp": "expn", "log1p": "log1pn", "tanh": "tanhn", "xncdf": "xncdfn", "ncdf": "ncdfn",
+             "npdf": "npdfn"}
 BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 CMPOPS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
 
