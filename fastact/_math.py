@@ -11,7 +11,8 @@ e^(a - b), and the counter-based generator of dropout and rrelu, in float and do
 so every target computes the same IEEE operations in the same order: bit-identical results
 by construction (tests/test_math.py checks it on every function). The language (types,
 K(...) constants, fma, bit casts, horner, selects) is described in
-``fastact/backends/_mathlang.py``; this file is parsed, not run.
+``fastact/backends/_mathlang.py``, which also holds its words for the Python targets; its words
+in C are ``fastact_c/src/fa_lang.h``. This file is parsed, not run.
 
 Every function is branch-free (both sides of a select are computed), uses no lookup table
 and calls nothing from libm, so a loop over it auto-vectorizes (checked with GCC 12

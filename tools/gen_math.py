@@ -31,30 +31,6 @@ BITOPS = {ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^", ast.LShift: "<<", as
 CMPOPS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
 WRAPS_32 = (ast.Add, ast.Sub, ast.Mult, ast.LShift)  # u32 results Python must mask
 
-# The C meaning of the vocabulary (fastact/backends/_mathlang.py has the Python targets').
-C_PRELUDE = r"""
-#include "fa_inline.h"
-
-#include <stdint.h>
-#include <string.h>
-
-/* bit casts through memcpy (compile to nothing) */
-FA_INLINE uint64_t fa_i_d2u(double d) { uint64_t u; memcpy(&u, &d, sizeof u); return u; }
-FA_INLINE double fa_i_u2d(uint64_t u) { double d; memcpy(&d, &u, sizeof d); return d; }
-FA_INLINE uint32_t fa_i_f2u(float f) { uint32_t u; memcpy(&u, &f, sizeof u); return u; }
-FA_INLINE float fa_i_u2f(uint32_t u) { float f; memcpy(&f, &u, sizeof f); return f; }
-FA_INLINE double fa_i_inf(void) { return fa_i_u2d(UINT64_C(0x7ff0000000000000)); }
-FA_INLINE double fa_i_nan(void) { return fa_i_u2d(UINT64_C(0x7ff8000000000000)); }
-FA_INLINE float fa_i_inff(void) { return fa_i_u2f(UINT32_C(0x7f800000)); }
-FA_INLINE float fa_i_nanf(void) { return fa_i_u2f(UINT32_C(0x7fc00000)); }
-
-/* a*b + c rounded once: one vfmadd in the x86-64-v3/v4 clones, a correctly rounded libm call
- * in the baseline clone, llvm.fma in Numba, cuda.fma on the GPU: the same bits everywhere. */
-FA_INLINE double fa_i_fma(double a, double b, double c) { return __builtin_fma(a, b, c); }
-FA_INLINE float fa_i_fmaf(float a, float b, float c) { return __builtin_fmaf(a, b, c); }
-"""
-
-
 class MathError(ValueError):
     pass
 
@@ -395,8 +371,9 @@ def _c_comment(text: str, indent: str = "") -> list[str]:
 def generate(src: str | None = None) -> dict[Path, str]:
     mod = Module(src if src is not None else SRC_PATH.read_text())
     pyconsts: dict = {}
-    c_out = [f"/* {HEADER} */"] + _c_comment(mod.doc) + ["#ifndef FASTACT_FA_MATH_H", "#define FASTACT_FA_MATH_H",
-                                                         C_PRELUDE.rstrip(), ""]
+    c_out = [f"/* {HEADER} */"] + _c_comment(mod.doc) + [
+        "#ifndef FASTACT_FA_MATH_H", "#define FASTACT_FA_MATH_H", "",
+        '#include "fa_lang.h" /* the words of the language in C: bit casts, fma, inf, nan */', ""]
     py_funcs = []
     py_named = []
     for kind, item in mod.items:
@@ -423,12 +400,8 @@ def generate(src: str | None = None) -> dict[Path, str]:
         c_out += _c_comment(f"{c_name(item)}: {doc}") + [fn.c_signature(), "{"] + [f"    {ln}" for ln in cl] + ["}", ""]
         args = ", ".join(n for n, _ in fn.params)
         py_funcs += ["", "", "@jit", f"def {item}({args}):"]
-        if doc:
-            first, *rest = doc.splitlines()
-            py_funcs.append(f'    """{first}' + ("" if rest else '"""'))
-            py_funcs += [f"    {ln}".rstrip() for ln in rest]
-            if rest:
-                py_funcs.append('    """')
+        if doc:  # the first line: the rest is in the math source and in fa_math.h
+            py_funcs.append(f'    """{doc.splitlines()[0]}"""')
         py_funcs += [f"    {ln}" for ln in pl]
     c_out += [f"#undef FA_I_{name}" for name in mod.consts] + ["", "#endif /* FASTACT_FA_MATH_H */", ""]
 

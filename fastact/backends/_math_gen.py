@@ -194,20 +194,14 @@ def _pow2i(k):
 
 @jit
 def _expm1_tail(r):
-    """expm1(r) - r for |r| <= ~0.3472 (a bit more than ln2/2): r^2 h(r), h a near-minimax
-    (Chebyshev) degree-10 fit of (expm1(r) - r) / r^2, so r + expm1_tail(r) is a degree-12
-    polynomial with approximation error < 2^-60 relative to expm1(r).
-    """
+    """expm1(r) - r for |r| <= ~0.3472 (a bit more than ln2/2): r^2 h(r), h a near-minimax"""
     h = fma(fma(fma(fma(fma(fma(fma(fma(fma(fma(_K3, r, _K4), r, _K5), r, _K6), r, _K7), r, _K8), r, _K9), r, _K10), r, _K11), r, _K12), r, _K13)
     return ((r * r) * h)
 
 
 @jit
 def _log_tail(s, hfsq):
-    """log(1+f) - f + f*f/2 (the tail s*(hfsq + R) of the fdlibm scheme), for f in
-    [sqrt(1/2)-1, sqrt(2)-1), s = f/(2+f). R(z), z = s^2, is the fdlibm minimax polynomial of
-    degree 7 (error < 2^-58.45).
-    """
+    """log(1+f) - f + f*f/2 (the tail s*(hfsq + R) of the fdlibm scheme), for f in"""
     z = (s * s)
     R = fma(fma(fma(fma(fma(fma(_K14, z, _K15), z, _K16), z, _K17), z, _K18), z, _K19), z, _K20)
     R = (R * z)
@@ -216,11 +210,7 @@ def _log_tail(s, hfsq):
 
 @jit
 def _log_split(u):
-    """(m, k) with u = 2^k m, m in [sqrt(1/2), sqrt(2)), for a positive normal double u; k an
-    integral double. The offset maps [sqrt(1/2), sqrt(2)) onto one binade; the exponent field
-    becomes a double without an int64 -> double conversion (AVX2 has none): 2^52 + e is
-    exact, minus 2^52 + 1023.
-    """
+    """(m, k) with u = 2^k m, m in [sqrt(1/2), sqrt(2)), for a positive normal double u; k an"""
     iu = (d2u(u) + _K21)
     k = (u2d(((iu >> _K2) | _K22)) - (_K23 + _K1))
     m = u2d(((iu & _K24) + _K25))
@@ -230,15 +220,7 @@ def _log_split(u):
 
 @jit
 def exp_f64(x):
-    """e^x.
-    Method: n = round(x/ln2), r = x - n ln2 with a two-part ln2 and fmas (|r| <= ln2/2),
-    e^r = 1 + (r + expm1_tail(r)) (degree 12), result (e^r 2^n1) 2^n2 with n1 + n2 = n, so
-    that 2^n1 and 2^n2 are normal for every n in [-1076, 1024]; the last multiply rounds once
-    into the subnormal range and overflows to inf from x ~ 709.78. x outside [-746, 710]
-    selects 0 or inf (no clamp of x: out-of-range lanes are selected).
-    Error < 1 ulp (max measured 0.95), also in subnormal ulps for subnormal results.
-    Specials: exp(-inf) = 0, exp(+inf) = inf, exp(NaN) = NaN.
-    """
+    """e^x."""
     n = _round((x * INV_LN2))
     r = fma(n, (-LN2_LO), fma(n, (-LN2_HI), x))
     p = (_K26 + (r + _expm1_tail(r)))
@@ -250,9 +232,7 @@ def exp_f64(x):
 
 @jit
 def expn_f64(x):
-    """e^x as exp_f64 with one scaling by 2^n: exp_f64's bits for n in [-1022, 1023] (x in
-    about [-708, 708]), garbage elsewhere (the fast forms' exp, see expn_f32).
-    """
+    """e^x as exp_f64 with one scaling by 2^n: exp_f64's bits for n in [-1022, 1023] (x in"""
     n = _round((x * INV_LN2))
     r = fma(n, (-LN2_LO), fma(n, (-LN2_HI), x))
     return ((_K26 + (r + _expm1_tail(r))) * _pow2i(n))
@@ -261,15 +241,7 @@ def expn_f64(x):
 
 @jit
 def _expm1_dd(x):
-    """(hi, lo, f) with expm1(x) = (hi + lo) f, f = 2 for n = 1024 and 1 otherwise, for x in
-    [-40, 710] (NaN propagates; other x give garbage that callers select away);
-    expm1_dd(+0) = (+0, +0, 1).
-    expm1(x) = (s - 1) + s r + s t with s = 2^n: s r is exact, s - 1 is exact for n <= 53 (for
-    n < -53 the result is -1 within an ulp anyway); for n >= 54 the -1 moves into the low
-    part. A + B is formed exactly with Fast2Sum (|A| >= |B| or A = 0), so the
-    cancellation-prone step is exact and the result has one final rounding plus the small
-    error of s t. For |x| < ln2/2 (n = 0) this is r + t. n = 1024 uses s = 2^1023 and f = 2.
-    """
+    """(hi, lo, f) with expm1(x) = (hi + lo) f, f = 2 for n = 1024 and 1 otherwise, for x in"""
     n = _round((x * INV_LN2))
     rh = (x - (n * LN2_HI))
     nl = (n * LN2_LO)
@@ -290,16 +262,7 @@ def _expm1_dd(x):
 
 @jit
 def expm1_f64(x):
-    """e^x - 1.
-    Method: the reduction and polynomial of exp (|r| <= ln2/2, degree 12) with the rounding
-    error of r carried along; reconstruction (2^n - 1) + 2^n r + 2^n tail with an exact
-    Fast2Sum for the first two terms (_expm1_dd), so for |x| < ln2/2 the polynomial is used
-    directly and there is no cancellation for x < 0. x > 709.8 gives inf and x < -40 gives -1
-    by selection (no clamp of x: a clamp makes GCC duplicate the computation).
-    Error < 1 ulp (max measured 0.91).
-    Specials: expm1(+-0) = +-0, expm1(-inf) = -1, expm1(+inf) = inf, overflow -> inf,
-    expm1(tiny) = tiny, NaN -> NaN.
-    """
+    """e^x - 1."""
     hi, lo, f = _expm1_dd(x)
     y = ((hi + lo) * f)
     y = (_K28 if (x > _K32) else y)
@@ -310,15 +273,7 @@ def expm1_f64(x):
 
 @jit
 def log_f64(x):
-    """Natural logarithm.
-    Method (fdlibm): subnormals are pre-scaled by 2^52; x = 2^k m with m in
-    [sqrt(1/2), sqrt(2)) from the bits, f = m - 1 (exact), s = f/(2+f),
-    log(1+f) = f - f^2/2 + s (f^2/2 + R(s^2)) with a degree-7 minimax R (degree 15 in s),
-    log x = k ln2_hi + (log(1+f) + k ln2_lo).
-    Error < 1 ulp (max measured 0.80).
-    Specials: log(+-0) = -inf, log(x<0) = NaN, log(+inf) = inf, log(NaN) = NaN, log(1) = +0,
-    subnormals handled exactly.
-    """
+    """Natural logarithm."""
     sub = (x < _K35)
     xs = ((x * _K23) if sub else x)
     m, k = _log_split(xs)
@@ -333,14 +288,7 @@ def log_f64(x):
 
 @jit
 def _log1p_core(x):
-    """log1p(x) for x > -1 finite, without the special cases.
-    Method: u = 1 + x rounded, c = x - (u - 1) its exact rounding error (exact whenever it
-    matters, i.e. u < 2^53); u = 2^k m as in log, f = m - 1, and
-    log1p x = k ln2 + log(1+f) + c/u, where c/u = (c 2^-k)(1/m) and 1/m = (1-s)/(1+s)
-    ~ 1 - 2s(1-s) is accurate enough because c/u is below 2^-53 relative to the result. When
-    k = 0 this is log(1+f) + c/(1+f) with f + c = x exactly: no cancellation for small x.
-    u is never subnormal for x > -1. c only matters for k <= 53; the clamp keeps 2^-k normal.
-    """
+    """log1p(x) for x > -1 finite, without the special cases."""
     u = (_K26 + x)
     c = (x - (u - _K26))
     m, k = _log_split(u)
@@ -354,10 +302,7 @@ def _log1p_core(x):
 
 @jit
 def log1p_f64(x):
-    """log(1 + x) (method: _log1p_core). Error < 1 ulp (max measured 0.87).
-    Specials: log1p(+-0) = +-0, log1p(tiny) = tiny, log1p(-1) = -inf, log1p(x < -1) = NaN,
-    log1p(+inf) = inf, NaN -> NaN.
-    """
+    """log(1 + x) (method: _log1p_core). Error < 1 ulp (max measured 0.87)."""
     y = _log1p_core(x)
     y = (x if (x == _K30) else y)
     sp = ((-_K28) if (x == _K34) else (_K38 if (x < _K34) else (x + x)))
@@ -366,25 +311,14 @@ def log1p_f64(x):
 
 @jit
 def log1pn_f64(x):
-    """log1p_f64 for x in (0, 1] without its special cases (the fast forms' log1p of an
-    exp(-|z|)): the same bits there.
-    """
+    """log1p_f64 for x in (0, 1] without its special cases (the fast forms' log1p of an"""
     return _log1p_core(x)
 # ---- double: tanh -------------------------------------------------------------------------
 
 
 @jit
 def tanh_f64(x):
-    """Hyperbolic tangent.
-    Method: a = |x|, t = expm1(2a) >= 0 kept as a double-double (th + tl),
-    tanh a = t / (t + 2) with t + 2 also formed exactly (Fast2Sum on max/min of nh and 2:
-    rounding t + 2 alone would cost up to 1 ulp) and one correction step after the division:
-    (nh + nl)/(dh + dl) ~ q + (nl - q dl)/dh, q = nh/dh, 1/dh ~ (1 - q)/2; the sign of x is
-    OR-ed back in. This form does not amplify the error of t (d log T / d log t <= 1).
-    a > 22 gives 1 by selection (tanh rounds to 1 beyond ~19.06); for tiny x, t = 2a exactly
-    and the result is a. Error < 2 ulp (max measured 1.18).
-    Specials: tanh(+-0) = +-0, tanh(+-inf) = +-1, tanh(tiny) = tiny, tanh(NaN) = NaN.
-    """
+    """Hyperbolic tangent."""
     ux = d2u(x)
     sign = (ux & SIGN)
     a = u2d((ux ^ sign))
@@ -423,17 +357,13 @@ def _roundf(v):
 
 @jit
 def _pow2if(k):
-    """2^k for integral k in [-126, 127]: k + 127 lands in the low mantissa bits of
-    k + 0x1.8p23 + 127, and a 32-bit shift by 23 moves it to the exponent.
-    """
+    """2^k for integral k in [-126, 127]: k + 127 lands in the low mantissa bits of"""
     return u2f(((f2u((k + (_K41 + _K42))) << _K43) & _K44))
 
 
 @jit
 def _expm1_polyf(r):
-    """expm1(r) for |r| <= 0.347: r + r^2 h(r), h of degree 4 (relative error of the
-    polynomial 2^-22.8 in h, i.e. < 2^-27 in expm1(r)).
-    """
+    """expm1(r) for |r| <= 0.347: r + r^2 h(r), h of degree 4 (relative error of the"""
     h = fma(fma(fma(fma(_K45, r, _K46), r, _K47), r, _K48), r, _K49)
     return fma((r * r), h, r)
 # ---- float: exp ---------------------------------------------------------------------------
@@ -441,14 +371,7 @@ def _expm1_polyf(r):
 
 @jit
 def exp_f32(x):
-    """e^x. n = round(x/ln2), r = x - n ln2, e^r = 1 + expm1(r), result (e^r 2^n1) 2^n2 with
-    n1 + n2 = n: 2^n1 and 2^n2 are normal for |x| <= 150, so the last multiply rounds once
-    into the subnormal range and overflows to inf by itself from 88.73 on; beyond |x| = 150
-    the result is selected. No clamp of x on purpose: GCC splits a clamped lane's constant
-    result off into masked code and leaves the lanes a caller discards (elu's x > 0 in
-    backward) with stale register bits, subnormals that hit the slow microcode path (8x).
-    Specials: exp(-inf) = 0, exp(inf) = inf, NaN -> NaN, overflow -> inf.
-    """
+    """e^x. n = round(x/ln2), r = x - n ln2, e^r = 1 + expm1(r), result (e^r 2^n1) 2^n2 with"""
     n = _roundf((x * INV_LN2F))
     r = fma(n, (-LN2F_HI), x)
     r = fma(n, (-LN2F_LO), r)
@@ -461,11 +384,7 @@ def exp_f32(x):
 
 @jit
 def expn_f32(x):
-    """e^x as exp_f32 without its range handling: one scaling by 2^n, valid while
-    n = round(x/ln2) is in [-126, 127], i.e. x in about [-87.6, 88.3], where it gives
-    exp_f32's bits (both round the exact e^r 2^n once). Other x give garbage: only for the
-    fast forms, whose guard keeps x in range (Activation.fast_when).
-    """
+    """e^x as exp_f32 without its range handling: one scaling by 2^n, valid while"""
     n = _roundf((x * INV_LN2F))
     r = fma(n, (-LN2F_HI), x)
     r = fma(n, (-LN2F_LO), r)
@@ -474,12 +393,7 @@ def expn_f32(x):
 
 @jit
 def _exp2parts_f32(hi, lo):
-    """e^(hi + lo) as m s for |lo| <= ulp(hi): the reduced argument r = hi - n ln2 + lo
-    carries lo, so the result has the error of e^r (one rounding of 1 + expm1(r)) and of the
-    scaling only. m = e^r 2^n1 is normal and s = 2^n2, so a caller can multiply other factors
-    in first and round into the subnormal range once, at the end. Valid for hi in
-    [-150, 150]; other hi give garbage that callers select away.
-    """
+    """e^(hi + lo) as m s for |lo| <= ulp(hi): the reduced argument r = hi - n ln2 + lo"""
     n = _roundf((hi * INV_LN2F))
     r = fma(n, (-LN2F_HI), hi)
     r = (fma(n, (-LN2F_LO), r) + lo)
@@ -491,10 +405,7 @@ def _exp2parts_f32(hi, lo):
 
 @jit
 def expsub_f32(a, b):
-    """e^(a - b), with a - b = hi + lo exactly (TwoSum), so the rounding of the difference
-    does not multiply the error by |a - b| (as in softmax's exp(x - max)). inf - inf and NaN
-    give NaN; a - b > 88.73 -> inf, a - b < -150 -> 0.
-    """
+    """e^(a - b), with a - b = hi + lo exactly (TwoSum), so the rounding of the difference"""
     hi = (a - b)
     bb = (hi - a)
     lo = ((a - (hi - bb)) - (b + bb))
@@ -506,10 +417,7 @@ def expsub_f32(a, b):
 
 @jit
 def expsubn_f32(a, b):
-    """expsub_f32 for a - b in [-87, 0] (the row-wise kernels use it on rows that span less than
-    87): one scaling by 2^n, n >= -126, instead of two, and no range selects; expsub_f32's bits
-    there (both round the exact e^r 2^n once). Other a - b give garbage.
-    """
+    """expsub_f32 for a - b in [-87, 0] (the row-wise kernels use it on rows that span less than"""
     hi = (a - b)
     bb = (hi - a)
     lo = ((a - (hi - bb)) - (b + bb))
@@ -521,12 +429,7 @@ def expsubn_f32(a, b):
 
 @jit
 def expm1_f32(x):
-    """e^x - 1 = 2^n expm1(r) + (2^n - 1), one fma, so there is no cancellation for x < 0 and
-    expm1(r) is used directly for |x| < ln2/2; n = 128 uses 2^127 and a final factor 2.
-    No clamp of x (see exp_f32); out-of-range lanes are selected.
-    Specials: expm1(+-0) = +-0, expm1(-inf) = -1, expm1(inf) = inf, overflow -> inf,
-    NaN -> NaN.
-    """
+    """e^x - 1 = 2^n expm1(r) + (2^n - 1), one fma, so there is no cancellation for x < 0 and"""
     n = _roundf((x * INV_LN2F))
     r = fma(n, (-LN2F_HI), x)
     r = fma(n, (-LN2F_LO), r)
@@ -542,10 +445,7 @@ def expm1_f32(x):
 
 @jit
 def _log_tailf(f):
-    """log(1+f) - f for f = m - 1, m in [sqrt(1/2), sqrt(2)), s = f/(2+f):
-    -(hfsq - s (hfsq + R)), R = z Q(z), z = s^2, Q of degree 2 (fdlibm's scheme; polynomial
-    error < 2^-30 relative to log(1+f)).
-    """
+    """log(1+f) - f for f = m - 1, m in [sqrt(1/2), sqrt(2)), s = f/(2+f):"""
     hfsq = ((_K49 * f) * f)
     s = (f / (_K58 + f))
     z = (s * s)
@@ -555,9 +455,7 @@ def _log_tailf(f):
 
 @jit
 def _log_splitf(u):
-    """(m, k) with u = 2^k m, m in [sqrt(1/2), sqrt(2)), for a positive normal float u; k an
-    integral float.
-    """
+    """(m, k) with u = 2^k m, m in [sqrt(1/2), sqrt(2)), for a positive normal float u; k an"""
     iu = ((f2u(u) + _K62) & _K44)
     k = (u2f(((iu >> _K43) | _K63)) - (_K64 + _K42))
     m = u2f((((iu & _K65) + _K66) & _K44))
@@ -566,9 +464,7 @@ def _log_splitf(u):
 
 @jit
 def _log1p_coref(x):
-    """log1p(x) without the special cases: u = 1 + x = 2^k m, log1p = k ln2 + log(1+f) + c/u
-    where c is the (exact) rounding error of 1 + x (fdlibm); NaN propagates.
-    """
+    """log1p(x) without the special cases: u = 1 + x = 2^k m, log1p = k ln2 + log(1+f) + c/u"""
     u = (_K50 + x)
     m, k = _log_splitf(u)
     f = (m - _K50)
@@ -579,9 +475,7 @@ def _log1p_coref(x):
 
 @jit
 def log1p_f32(x):
-    """log(1 + x). Specials: log1p(+-0) = +-0, log1p(-1) = -inf, x < -1 -> NaN,
-    log1p(inf) = inf, NaN -> NaN.
-    """
+    """log(1 + x). Specials: log1p(+-0) = +-0, log1p(-1) = -inf, x < -1 -> NaN,"""
     y = _log1p_coref(x)
     y = (x if (x == _K52) else y)
     y = ((-_K52) if (x == _K57) else y)
@@ -591,17 +485,13 @@ def log1p_f32(x):
 
 @jit
 def log1pn_f32(x):
-    """log1p_f32 for x in (0, 1] without its special cases (the fast forms' log1p of an
-    exp(-|z|)): the same bits there.
-    """
+    """log1p_f32 for x in (0, 1] without its special cases (the fast forms' log1p of an"""
     return _log1p_coref(x)
 
 
 @jit
 def log_f32(x):
-    """Natural logarithm (subnormals pre-scaled by 2^23).
-    Specials: log(+-0) = -inf, log(x<0) = NaN, log(inf) = inf, NaN -> NaN.
-    """
+    """Natural logarithm (subnormals pre-scaled by 2^23)."""
     xs = ((x * _K64) if (x < _K68) else x)
     m, k = _log_splitf(xs)
     k = ((k - _K69) if (x < _K68) else k)
@@ -616,9 +506,7 @@ def log_f32(x):
 
 @jit
 def _tanh_f32(x, e):
-    """tanh from x and e = e^(2|x|): |x| < 0.55: x + x^3 T(x^2), T of degree 4; otherwise
-    1 - 2/(e + 1) (-> 1 exactly once e overflows); the sign of x OR-ed back in.
-    """
+    """tanh from x and e = e^(2|x|): |x| < 0.55: x + x^3 T(x^2), T of degree 4; otherwise"""
     sign = (f2u(x) & SIGNF)
     a = u2f((f2u(x) ^ sign))
     z = (a * a)
@@ -631,9 +519,7 @@ def _tanh_f32(x, e):
 
 @jit
 def tanh_f32(x):
-    """Hyperbolic tangent (_tanh_f32 with exp_f32). tanh(+-0) = +-0, tanh(+-inf) = +-1,
-    NaN -> NaN.
-    """
+    """Hyperbolic tangent (_tanh_f32 with exp_f32). tanh(+-0) = +-0, tanh(+-inf) = +-1,"""
     return _tanh_f32(x, exp_f32((_K58 * u2f((f2u(x) & ABSF)))))
 
 
@@ -651,22 +537,13 @@ def tanhn_f32(x):
 
 @jit
 def _hi26(v):
-    """v with the low 27 bits of the significand cleared: hi = _hi26(v) has at most 26
-    significant bits and v - hi is exact with at most 27, so products of two such high parts,
-    or of a high and a low part, are exact. Unlike Veltkamp's split it stays exact if a
-    compiler contracts a*b + c into an fma.
-    """
+    """v with the low 27 bits of the significand cleared: hi = _hi26(v) has at most 26"""
     return u2d((d2u(v) & _K77))
 
 
 @jit
 def _expneg(X, Xl):
-    """(r, T, n) with e^-(X + Xl) = 2^n (1 + r + T) for 0 <= X < 2^20 and |Xl| < 2^-12 (or
-    NaN): |r| < 0.347, |T| < 0.068, n an integral double. X - n ln2_hi is exact and the
-    rounding error of the reduced argument is carried along as in _expm1_dd, so r + T = expm1
-    of the reduced argument with an absolute error of about 2^-58. Keeping r and T apart lets
-    the caller form m (1 + r + T) with an exact m r.
-    """
+    """(r, T, n) with e^-(X + Xl) = 2^n (1 + r + T) for 0 <= X < 2^20 and |Xl| < 2^-12 (or"""
     k = _round(((-X) * INV_LN2))
     rh = ((-X) - (k * LN2_HI))
     rl = ((k * LN2_LO) + Xl)
@@ -678,9 +555,7 @@ def _expneg(X, Xl):
 
 @jit
 def _mul_exp(mh, ml, r, T):
-    """(mh + ml)(1 + r + T) rounded once, for |ml| < 2^-50 |mh|, |r| < 0.35, |T| < 0.07: mh r
-    is formed exactly (Dekker, high parts by masking) and added to mh with Fast2Sum.
-    """
+    """(mh + ml)(1 + r + T) rounded once, for |ml| < 2^-50 |mh|, |r| < 0.35, |T| < 0.07: mh r"""
     m1 = _hi26(mh)
     m2 = (mh - m1)
     r1 = _hi26(r)
@@ -694,34 +569,14 @@ def _mul_exp(mh, ml, r, T):
 
 @jit
 def _ldexp(y, n):
-    """y 2^n for integral n in [-2000, 2000] and 2^-20 < |y| < 2^20: exact, or rounded once
-    when the result is subnormal.
-    """
+    """y 2^n for integral n in [-2000, 2000] and 2^-20 < |y| < 2^20: exact, or rounded once"""
     n1 = _round((n * _K13))
     return ((y * _pow2i(n1)) * _pow2i((n - n1)))
 
 
 @jit
 def _erfc_core(a, al, e0):
-    """erfc(a + al) 2^e0 for a >= 0 (+inf included) or NaN, al a low part (|al| <= 2^-50 a),
-    e0 0 or -1.
-    Method: erfc(a) = e^(-a^2) erfcx(a) with
-     - e^(-a^2) = 2^n (1 + r + T) from _expneg on a^2 = X + Xl, X = h h exact (h = a with 26
-       bits), Xl = (a - h)(a + h) + 2 a al, so a^2 is not rounded (that would cost up to
-       2 a^2 ulp);
-     - erfcx(a) = V(t) / (a + 7/8), t = (a - 4)/(a + 4) in [-1, 0.75] for a in [0, 28] (the
-       variable of Shepherd & Laframboise), V a degree-23 near-minimax polynomial of
-       (a + 7/8) erfcx(a) (relative error < 2^-57.4 with the stored coefficients). The factor
-       a + 7/8 (instead of the usual a + 4) makes V flat (0.58 < V < 0.876,
-       |dV/dt| / V < 0.34), so V hardly depends on the rounding of t and evaluates
-       accurately; V = v0 + t (v1 + t s2(t)) with v0, v1 double-doubles, s2 (degree 21) in
-       four interleaved chains (a shorter dependency chain than Horner), its last two steps in
-       double-double; 1/(a + 7/8) is a double-double wh (1 + ew) from an exact residual,
-       V wh is formed exactly, and _mul_exp multiplies by e^(-a^2) with a single rounding (a
-       second one in the subnormal range).
-    Error < 1 ulp relative (max measured 0.95), also for al != 0. a > 28 gives 0 by selection
-    (erfc(28) < 2^-1136); NaN passes.
-    """
+    """erfc(a + al) 2^e0 for a >= 0 (+inf included) or NaN, al a low part (|al| <= 2^-50 a),"""
     h = _hi26(a)
     r, T, n = _expneg((h * h), (((a - h) * (a + h)) + ((_K37 * a) * al)))
     t = ((a - _K78) / (a + _K78))
@@ -761,14 +616,7 @@ def _erfc_core(a, al, e0):
 
 @jit
 def erf_f64(x):
-    """Error function.
-    Method: |x| < 0.84375: erf x = x + x y(x^2), y a degree-10 near-minimax polynomial of
-    erf(x)/x - 1 (relative error < 2^-55.9 of erf(x)/x); for |x| < 2^-1000 x (2/sqrt(pi))
-    instead, one rounding in the subnormal range. |x| >= 0.84375: erf x = +-(1 - erfc|x|)
-    (erfc|x| < 0.233, see _erfc_core). Both are computed for every x and selected.
-    Error < 1 ulp (max measured 0.96, near |x| = 0.835).
-    Specials: erf(+-0) = +-0, erf(+-inf) = +-1, erf(tiny) = tiny 2/sqrt(pi), erf(NaN) = NaN.
-    """
+    """Error function."""
     ux = d2u(x)
     sign = (ux & SIGN)
     a = u2d((ux ^ sign))
@@ -782,11 +630,7 @@ def erf_f64(x):
 
 @jit
 def erfc_f64(x):
-    """Complementary error function 1 - erf(x).
-    Method: erfc|x| from _erfc_core (relative error < 1 ulp everywhere, down to the underflow
-    at x ~ 27.226), erfc x = 2 - erfc|x| for x < 0. Error < 1 ulp (max measured 0.95).
-    Specials: erfc(-inf) = 2, erfc(+inf) = +0, erfc(NaN) = NaN.
-    """
+    """Complementary error function 1 - erf(x)."""
     a = u2d((d2u(x) & ABS))
     y = _erfc_core(a, _K30, _K30)
     return ((_K37 - y) if (x < _K30) else y)
@@ -794,15 +638,7 @@ def erfc_f64(x):
 
 @jit
 def ncdf_f64(x):
-    """Phi(x) = erfc(-x/sqrt(2)) / 2, the standard normal CDF.
-    Method: a = |x|/sqrt(2) is formed as a double-double ah + al (exact product with a
-    double-double 1/sqrt(2) = c1 + c2 + c3, c1 + c2 the double nearest to it, c1 with 26 bits,
-    c2 27; a rounded a would cost up to ~a^2 ulp), Phi(-|x|) = erfc(ah + al)/2 from
-    _erfc_core with the 1/2 folded into the final scaling, Phi(x) = 1 - Phi(-x) for x >= 0.
-    Relatively accurate in the whole lower tail, subnormal results down to the underflow at
-    x ~ -38.485 within 1 subnormal ulp. Error about 1 ulp (max measured 1.02).
-    Specials: Phi(-inf) = +0, Phi(+inf) = 1, Phi(NaN) = NaN.
-    """
+    """Phi(x) = erfc(-x/sqrt(2)) / 2, the standard normal CDF."""
     xa = u2d((d2u(x) & ABS))
     ah = (xa * (_K121 + _K122))
     x1 = _hi26(xa)
@@ -814,13 +650,7 @@ def ncdf_f64(x):
 
 @jit
 def npdf_f64(x):
-    """phi(x) = e^(-x^2/2) / sqrt(2 pi), the standard normal density.
-    Method: x^2/2 = X + Xl with X = h h/2 exact (h = |x| with 26 bits: the square is never
-    rounded, which would cost up to x^2/2 ulp), e^-(X + Xl) = 2^n (1 + r + T) from _expneg,
-    phi = 2^n C (1 + r + T) with a double-double C = 1/sqrt(2 pi) by _mul_exp, rounded once
-    (twice if subnormal). |x| > 40 gives 0 by selection (phi underflows from |x| ~ 38.580).
-    Error < 1 ulp (max measured 0.75). Specials: phi(+-inf) = +0, phi(NaN) = NaN.
-    """
+    """phi(x) = e^(-x^2/2) / sqrt(2 pi), the standard normal density."""
     xa = u2d((d2u(x) & ABS))
     h = _hi26(xa)
     r, T, n = _expneg((_K13 * (h * h)), (_K13 * ((xa - h) * (xa + h))))
@@ -836,9 +666,7 @@ def xncdf_f64(x):
 
 @jit
 def expsub_f64(a, b):
-    """e^(a - b) (the double difference rounds; row-wise double kernels accept the resulting
-    |a - b| ulp).
-    """
+    """e^(a - b) (the double difference rounds; row-wise double kernels accept the resulting"""
     return exp_f64((a - b))
 
 
@@ -851,9 +679,7 @@ def expsubn_f64(a, b):
 
 @jit
 def erf_f32(x):
-    """erf computed in double, rounded once (<= 1 ulp, correctly rounded on all inputs
-    tested; no activation calls it in a hot loop).
-    """
+    """erf computed in double, rounded once (<= 1 ulp, correctly rounded on all inputs"""
     return F32(erf_f64(F64(x)))
 
 
@@ -865,9 +691,7 @@ def erfc_f32(x):
 
 @jit
 def _expnhsq_f32(x):
-    """exp(-x^2/2) in float as m s (see _exp2parts_f32): x^2 = h + l exactly (fma),
-    e^(-h/2 - l/2). |x| <= 17.3; larger |x| give garbage that callers select away.
-    """
+    """exp(-x^2/2) in float as m s (see _exp2parts_f32): x^2 = h + l exactly (fma),"""
     h = (x * x)
     lo = fma(x, x, (-h))
     m, s = _exp2parts_f32((_K127 * h), (_K127 * lo))
@@ -876,9 +700,7 @@ def _expnhsq_f32(x):
 
 @jit
 def npdf_f32(x):
-    """phi(x) = exp(-x^2/2)/sqrt(2 pi) in float. phi(|x| > 15) = 0 (the float result is 0 from
-    |x| ~ 14.2); phi(NaN) = NaN.
-    """
+    """phi(x) = exp(-x^2/2)/sqrt(2 pi) in float. phi(|x| > 15) = 0 (the float result is 0 from"""
     m, s = _expnhsq_f32(x)
     y = ((m * _K128) * s)
     return (_K54 if (u2f((f2u(x) & ABSF)) > _K129) else y)
@@ -886,10 +708,7 @@ def npdf_f32(x):
 
 @jit
 def _ncdf_lower_f32(a):
-    """Q(a) = 1 - Phi(a) for a = |x| as m s (see _expnhsq_f32): Q(a) = exp(-a^2/2) R(a),
-    R = Q(a) exp(a^2/2) a degree-10 polynomial in t = (a - 5)/(a + 5) (near-minimax fit on a
-    in [0, 14], relative error 2^-24.6 with float coefficients).
-    """
+    """Q(a) = 1 - Phi(a) for a = |x| as m s (see _expnhsq_f32): Q(a) = exp(-a^2/2) R(a),"""
     t = ((a - _K130) / (a + _K130))
     R = fma(fma(fma(fma(fma(fma(fma(fma(fma(fma(_K131, t, _K132), t, _K133), t, _K134), t, _K135), t, _K136), t, _K137), t, _K138), t, _K139), t, _K140), t, _K141)
     m, s = _expnhsq_f32(a)
@@ -898,9 +717,7 @@ def _ncdf_lower_f32(a):
 
 @jit
 def ncdf_f32(x):
-    """Phi(x) in float: Q(|x|) for x < 0 and 1 - Q(|x|) otherwise, so the lower tail keeps its
-    relative accuracy. Phi(-inf) = 0, Phi(inf) = 1, NaN -> NaN.
-    """
+    """Phi(x) in float: Q(|x|) for x < 0 and 1 - Q(|x|) otherwise, so the lower tail keeps its"""
     a = u2f((f2u(x) & ABSF))
     qm, s = _ncdf_lower_f32(a)
     q = (qm * s)
@@ -910,10 +727,7 @@ def ncdf_f32(x):
 
 @jit
 def xncdf_f32(x):
-    """x Phi(x) (exact GELU) in float. For x < 0 the product x Q(|x|) is formed in the normal
-    range and scaled into the subnormal range by one last multiply (rounded once).
-    x Phi(x) = -0 for -inf < x < -15, NaN at -inf (inf 0, like x ncdf_f32(x)).
-    """
+    """x Phi(x) (exact GELU) in float. For x < 0 the product x Q(|x|) is formed in the normal"""
     a = u2f((f2u(x) & ABSF))
     qm, s = _ncdf_lower_f32(a)
     q = (_K54 if (a > _K129) else (qm * s))
@@ -999,8 +813,6 @@ def mix64(z):
 
 @jit
 def uniform24(key, counter):
-    """24 random bits of mix64(key + (counter + 1) golden) as a double in [0, 1); key =
-    mix64(seed), computed once per call.
-    """
+    """24 random bits of mix64(key + (counter + 1) golden) as a double in [0, 1); key ="""
     h = mix64((key + ((counter + _K147) * GOLDEN)))
     return (F64(I32((h >> _K148))) * _K149)

@@ -12,7 +12,8 @@
  * so every target computes the same IEEE operations in the same order: bit-identical results
  * by construction (tests/test_math.py checks it on every function). The language (types,
  * K(...) constants, fma, bit casts, horner, selects) is described in
- * ``fastact/backends/_mathlang.py``; this file is parsed, not run.
+ * ``fastact/backends/_mathlang.py``, which also holds its words for the Python targets; its words
+ * in C are ``fastact_c/src/fa_lang.h``. This file is parsed, not run.
  *
  * Every function is branch-free (both sides of a select are computed), uses no lookup table
  * and calls nothing from libm, so a loop over it auto-vectorizes (checked with GCC 12
@@ -37,25 +38,7 @@
 #ifndef FASTACT_FA_MATH_H
 #define FASTACT_FA_MATH_H
 
-#include "fa_inline.h"
-
-#include <stdint.h>
-#include <string.h>
-
-/* bit casts through memcpy (compile to nothing) */
-FA_INLINE uint64_t fa_i_d2u(double d) { uint64_t u; memcpy(&u, &d, sizeof u); return u; }
-FA_INLINE double fa_i_u2d(uint64_t u) { double d; memcpy(&d, &u, sizeof d); return d; }
-FA_INLINE uint32_t fa_i_f2u(float f) { uint32_t u; memcpy(&u, &f, sizeof u); return u; }
-FA_INLINE float fa_i_u2f(uint32_t u) { float f; memcpy(&f, &u, sizeof f); return f; }
-FA_INLINE double fa_i_inf(void) { return fa_i_u2d(UINT64_C(0x7ff0000000000000)); }
-FA_INLINE double fa_i_nan(void) { return fa_i_u2d(UINT64_C(0x7ff8000000000000)); }
-FA_INLINE float fa_i_inff(void) { return fa_i_u2f(UINT32_C(0x7f800000)); }
-FA_INLINE float fa_i_nanf(void) { return fa_i_u2f(UINT32_C(0x7fc00000)); }
-
-/* a*b + c rounded once: one vfmadd in the x86-64-v3/v4 clones, a correctly rounded libm call
- * in the baseline clone, llvm.fma in Numba, cuda.fma on the GPU: the same bits everywhere. */
-FA_INLINE double fa_i_fma(double a, double b, double c) { return __builtin_fma(a, b, c); }
-FA_INLINE float fa_i_fmaf(float a, float b, float c) { return __builtin_fmaf(a, b, c); }
+#include "fa_lang.h" /* the words of the language in C: bit casts, fma, inf, nan */
 
 /* ---- double: constants and helpers ----------------------------------------------------------
  * Cody-Waite split of ln2: LN2_HI has 32 significant bits, so n*LN2_HI is exact for
