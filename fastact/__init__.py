@@ -13,6 +13,7 @@ array([0.119, 0.269, 0.5  , 0.731, 0.881])
 from __future__ import annotations
 
 import inspect
+import os
 from pathlib import Path
 
 from . import _api, _dispatch
@@ -334,12 +335,53 @@ def get(name: str, **params) -> Activation:
     return Activation(name, **params)
 
 
+def _cflags() -> str:
+    """Compiler flags for a C program that uses fastact.h."""
+    return f"-I{get_include()}"
+
+
+def _libs() -> str:
+    """Linker flags for a C program that links libfastact."""
+    libdir = os.path.dirname(get_library())
+    return f"-L{libdir} -Wl,-rpath,{libdir} -lfastact -lm"
+
+
+def _config_text() -> str:
+    """What show_config() prints and ``python -m fastact info`` shows."""
+    import platform
+
+    import numpy as np
+
+    thr, src = _dispatch.numba_threshold()
+    lines = [f"fastact {__version__}",
+             f"python {platform.python_version()}, numpy {np.__version__}, {platform.machine()}, {os.cpu_count()} CPUs",
+             "backends:"]
+    for b in _dispatch.status():
+        if b["available"]:
+            extra = ", ".join(f"{k} {b[k]}" for k in ("version", "threads", "threading_layer", "simd", "device",
+                                                      "cache") if k in b)
+            lines.append(f"  {b['name']:7s} available    {extra}")
+        else:
+            lines.append(f"  {b['name']:7s} unavailable  {b['reason']}")
+    crossover = _dispatch._config().get("numba_crossover_ns") or _dispatch.DEFAULT_CROSSOVER_NS
+    lines += [
+        f"dispatch: {os.environ.get('FASTACT_BACKEND') or 'automatic'}; host arrays >= {thr} elements "
+        f"-> numba ({src})" + ("" if src == "FASTACT_NUMBA_THRESHOLD" else
+                               f"; the compiled fast path per kernel: from {crossover:.0f} ns of its measured "
+                               "native time"),
+        f"C library: {get_library()}",
+        f"C headers: {get_include()}",
+        f"cflags: {_cflags()}",
+        f"libs:   {_libs()}",
+        f"activations ({len(available())}): {', '.join(available())}",
+    ]
+    return "\n".join(lines)
+
+
 def show_config() -> None:
     """Print the version, every backend (availability, version, threads, threading layer,
     SIMD level, cache), the dispatch threshold and the C library."""
-    from .__main__ import info
-
-    print(info())
+    print(_config_text())
 
 
 __all__ = ["available", "get", "Activation", "get_include", "get_library", "show_config", "use_backend",

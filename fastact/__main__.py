@@ -39,44 +39,15 @@ def _best(f, reps: int) -> float:
 
 
 def cflags() -> str:
-    return f"-I{fastact.get_include()}"
+    return fastact._cflags()
 
 
 def libs() -> str:
-    libdir = os.path.dirname(fastact.get_library())
-    return f"-L{libdir} -Wl,-rpath,{libdir} -lfastact -lm"
+    return fastact._libs()
 
 
 def info() -> str:
-    from fastact import _dispatch
-
-    thr, src = _dispatch.numba_threshold()
-    lines = [
-        f"fastact {fastact.__version__}",
-        f"python {platform.python_version()}, numpy {np.__version__}, {platform.machine()}, "
-        f"{os.cpu_count()} CPUs",
-        "backends:",
-    ]
-    for b in _dispatch.status():
-        if b["available"]:
-            extra = ", ".join(f"{k} {b[k]}" for k in ("version", "threads", "threading_layer", "simd", "device",
-                                                      "cache") if k in b)
-            lines.append(f"  {b['name']:7s} available    {extra}")
-        else:
-            lines.append(f"  {b['name']:7s} unavailable  {b['reason']}")
-    lines += [
-        f"dispatch: {os.environ.get('FASTACT_BACKEND') or 'automatic'}; host arrays >= {thr} elements "
-        f"-> numba ({src})" + ("" if src == "FASTACT_NUMBA_THRESHOLD" else
-                               f"; the compiled fast path per kernel: from "
-                               f"{_dispatch._config().get('numba_crossover_ns') or _dispatch.DEFAULT_CROSSOVER_NS:.0f}"
-                               " ns of its measured native time"),
-        f"C library: {fastact.get_library()}",
-        f"C headers: {fastact.get_include()}",
-        f"cflags: {cflags()}",
-        f"libs:   {libs()}",
-        f"activations ({len(fastact.available())}): {', '.join(fastact.available())}",
-    ]
-    return "\n".join(lines)
+    return fastact._config_text()
 
 
 def listing() -> str:
