@@ -246,6 +246,15 @@ class _Op:
                 shape = _halved(x.shape, kw["axis"], self.fname)
         return _call(self.fwd_fn, tensors, shape, x.dtype, kw)
 
+    def op_fwd(self, *args):
+        """The custom op's kernel: host_fwd, refused under forward-mode AD (torch.func.jvp,
+        dual tensors), where the custom op has no rule and PyTorch would return zero or no
+        tangents; fastact.torch.<name> runs the autograd.Function there instead."""
+        if _fwad._current_level >= 0:
+            raise NotImplementedError(f"torch.ops.{_NS}.{self.name}: forward-mode AD through the custom op is "
+                                      f"not supported (it would give zero tangents); call fastact.torch.{self.name}")
+        return self.host_fwd(*args)
+
     def host_bwd(self, dy, *args):
         src = args[0]
         if (self.lean and src.dtype in _PLAIN and dy.dtype == src.dtype and src.is_cpu and dy.is_cpu
@@ -454,7 +463,7 @@ def _register(op: _Op):
     bwd = torch.library.custom_op(f"{_NS}::{op.name}_backward", op.host_bwd, mutates_args=(),
                                   schema=op.schema_bwd())
     bwd.register_fake(op.fake_bwd)
-    fwd = torch.library.custom_op(f"{_NS}::{op.name}", op.host_fwd, mutates_args=(), schema=op.schema_fwd())
+    fwd = torch.library.custom_op(f"{_NS}::{op.name}", op.op_fwd, mutates_args=(), schema=op.schema_fwd())
     fwd.register_fake(op.fake_fwd)
     overload = getattr(getattr(torch.ops, _NS), op.name + "_backward").default
     fwd.register_autograd(lambda ctx, dy: op.backward(ctx, dy, op.eager_or(overload, dy)),

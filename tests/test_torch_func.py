@@ -85,3 +85,17 @@ def test_modules_take_the_same_path():
     x = torch.linspace(-3, 3, 7, dtype=torch.float64)
     _, jt = torch.func.jvp(m, (x,), (torch.ones_like(x),))
     np.testing.assert_allclose(jt.numpy(), torch.func.vmap(torch.func.grad(lambda v: m(v)))(x).numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["silu", "softmax", "glu", "elu"])
+def test_custom_op_itself_refuses_forward_mode(name):
+    """torch.ops.fastact.<name> has no forward-mode rule: under dual tensors and torch.func.jvp it
+    raises, naming fastact.torch.<name> (which has one), instead of returning zero tangents."""
+    import torch.autograd.forward_ad as fwAD
+
+    x = torch.randn(2, 4, dtype=torch.float64)
+    op = getattr(torch.ops.fastact, name)
+    with fwAD.dual_level(), pytest.raises(NotImplementedError, match=f"fastact.torch.{name}"):
+        op(fwAD.make_dual(x, torch.ones_like(x)))
+    with pytest.raises(NotImplementedError, match=f"fastact.torch.{name}"):
+        torch.func.jvp(lambda v: op(v), (x,), (torch.ones_like(x),))
