@@ -87,8 +87,8 @@ def test_modules_take_the_same_path():
     np.testing.assert_allclose(jt.numpy(), torch.func.vmap(torch.func.grad(lambda v: m(v)))(x).numpy(), rtol=1e-12)
 
 
-@pytest.mark.parametrize("name", ["silu", "softmax", "glu", "elu"])
-def test_custom_op_itself_refuses_forward_mode(name):
+@pytest.mark.parametrize(("name", "extras"), [("silu", ()), ("softmax", (-1,)), ("glu", (-1,)), ("elu", (1.0,))])
+def test_custom_op_itself_refuses_forward_mode(name, extras):
     """torch.ops.fastact.<name> has no forward-mode rule: under dual tensors and torch.func.jvp it
     raises, naming fastact.torch.<name> (which has one), instead of returning zero tangents."""
     import torch.autograd.forward_ad as fwAD
@@ -96,6 +96,6 @@ def test_custom_op_itself_refuses_forward_mode(name):
     x = torch.randn(2, 4, dtype=torch.float64)
     op = getattr(torch.ops.fastact, name)
     with fwAD.dual_level(), pytest.raises(NotImplementedError, match=f"fastact.torch.{name}"):
-        op(fwAD.make_dual(x, torch.ones_like(x)))
+        op(fwAD.make_dual(x, torch.ones_like(x)), *extras)
     with pytest.raises(NotImplementedError, match=f"fastact.torch.{name}"):
-        torch.func.jvp(lambda v: op(v), (x,), (torch.ones_like(x),))
+        torch.func.jvp(lambda v: op(v, *extras), (x,), (torch.ones_like(x),))
