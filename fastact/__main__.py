@@ -1,4 +1,4 @@
-"""Command line: ``python -m fastact [info|demo|list] [--cflags] [--libs]``.
+"""Command line: ``python -m fastact [info|list|demo|calibrate|bench|plot] [--cflags] [--libs]``.
 
   info      version, backends, C library, SIMD level, compiler flags
   list      every activation with its formula and parameters
