@@ -346,29 +346,14 @@ def _build_eltwise(f, T, nin: int, ndim: int):
     return cuda.jit(k)
 
 
-def _build_random(f, uniform24, mix64, T, nin: int, ndim: int):
-    """dropout/rrelu: f(x, u, p) or f(dy, x, u, p) with u = uniform24(mix64(seed), offset + i),
-    i the element's index in C order of the (collapsed) view: the CPU's generator and counter, so
-    the mask is the CPU's for any layout."""
+def _build_random(f, uniform24, mix64, T, nin: int):
+    """dropout/rrelu over a 2-d view (a 1-d one as one row): f(x, u, p) or f(dy, x, u, p) with
+    u = uniform24(mix64(seed), offset + i), i = r * cols + c the element's index in C order of
+    the (collapsed) view: the CPU's generator and counter, so the mask is the CPU's for any
+    layout."""
     _cuda()
     U = np.uint64
-    if ndim == 1 and nin == 1:
-        def k(x, y, p, seed, off):
-            key = mix64(seed)
-            st = cuda.gridsize(1)
-            i = cuda.grid(1)
-            while i < y.shape[0]:
-                y[i] = f(T(x[i]), T(uniform24(key, off + U(i))), p)
-                i += st
-    elif ndim == 1:
-        def k(d, x, y, p, seed, off):
-            key = mix64(seed)
-            st = cuda.gridsize(1)
-            i = cuda.grid(1)
-            while i < y.shape[0]:
-                y[i] = f(T(d[i]), T(x[i]), T(uniform24(key, off + U(i))), p)
-                i += st
-    elif nin == 1:
+    if nin == 1:
         def k(x, y, p, seed, off):
             key = mix64(seed)
             c0 = cuda.blockIdx.x * cuda.blockDim.x + cuda.threadIdx.x
@@ -534,12 +519,12 @@ def _eltwise_kernel(act: int, role: str, nin: int, compute: np.dtype, ndim: int)
     return _kernel(("eltwise", act, role, nin, compute.name, ndim), build)
 
 
-def _random_kernel(act: int, role: str, compute: np.dtype, ndim: int):
+def _random_kernel(act: int, role: str, compute: np.dtype):
     def build():
         ns = _scalars()
         f = ns[f"{ACTIVATIONS[act].name}_{role}_{_SFX[compute]}"]
-        return _build_random(f, ns["m"].uniform24, ns["m"].mix64, compute.type, 1 if role == "fwd" else 2, ndim)
-    return _kernel(("random", act, role, compute.name, ndim), build)
+        return _build_random(f, ns["m"].uniform24, ns["m"].mix64, compute.type, 1 if role == "fwd" else 2)
+    return _kernel(("random", act, role, compute.name), build)
 
 
 def _rowwise_kernel(act: int, op: int, g: int, rpb: int):
@@ -793,11 +778,13 @@ def _finish_eltwise(act, role, compute, ins, res, plan, params, stream, seed=Non
     """Launch <name>_<role> over the planned views of ins and res (seed: (seed, offset) of a
     random kind)."""
     vshape, vst = plan
+    if seed is not None and len(vshape) == 1:  # the random kernels walk 2-d views: one row
+        vshape, vst = (1, vshape[0]), [(0, *st) for st in vst]
     views = [_view(a, vshape, st) for a, st in zip([*ins, res], vst, strict=True)]
     if seed is None:
         k, extra = _eltwise_kernel(act, role, len(ins), compute, len(vshape)), ()
     else:
-        k, extra = _random_kernel(act, role, compute, len(vshape)), tuple(np.uint64(v) for v in seed)
+        k, extra = _random_kernel(act, role, compute), tuple(np.uint64(v) for v in seed)
     p = _params(params, compute)
     if len(vshape) == 1:
         grid, block = _grid_1d(vshape[0])
