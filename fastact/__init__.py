@@ -375,6 +375,12 @@ def _config_text() -> str:
         f"libs:   {_libs()}",
         f"activations ({len(available())}): {', '.join(available())}",
     ]
+    import sys
+
+    if "fastact.torch" in sys.modules:  # never imports torch itself
+        from . import _torch_cpp
+
+        lines.append(f"fastact.torch C++ eager path: {_torch_cpp.status()}")
     return "\n".join(lines)
 
 

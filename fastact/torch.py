@@ -58,8 +58,9 @@ from torch import nn
 
 import fastact as _fa
 
+from . import _dispatch, _torch_cpp
 from ._api import _cond, resolve_params
-from ._registry import ACTIVATIONS, BY_NAME, VARIANTS
+from ._registry import ACTIVATIONS, BY_NAME, ID, VARIANTS
 from ._registry import Activation as Spec
 
 _NS = "fastact"
@@ -197,6 +198,7 @@ class _Op:
         self.needs_x = kind != "random" or any(re.search(r"\bx\b", e) for e in exprs)
         # the host kernels call fastact positionally, on NumPy views (its compiled fast path)
         self.lean = kind in ("eltwise", "rowwise")
+        self.act_id = ID[spec.name]
 
     # -- schemas
     def _extras_schema(self) -> str:
@@ -417,6 +419,11 @@ class _Op:
             ts = args[:len(self.tensor_names)]
             if _untraced(*ts):
                 if torch.is_grad_enabled() and any(t.requires_grad for t in ts):
+                    if self.kind == "eltwise":
+                        cpp = _torch_cpp.module()
+                        if cpp is not None and _cpp_takes(ts[0]):
+                            return cpp.eltwise(ts[0], self.act_id, self.from_y(args[1:]),
+                                               *(tuple(float(v) for v in args[1:]) + _ZEROS)[:4])
                     return self.eager_apply(*args)
                 return self.host_fwd(*args)
         return self.call(*args)
@@ -431,6 +438,24 @@ class _Op:
     def double_backward(self, ctx, *grads):
         raise NotImplementedError(f"{self.fname}: second derivatives (of the backward, e.g. torch.func.hessian) "
                                   "are not implemented")
+
+
+_ZEROS = (0.0, 0.0, 0.0, 0.0)
+_cpp_threshold: list = []  # the numba threshold, read once: the C++ path runs the native kernels
+
+
+def _cpp_takes(x: torch.Tensor) -> bool:
+    """Whether the C++ eager path runs x: a contiguous CPU float32/float64 tensor of a size the
+    dispatcher would give the native kernels (larger ones go to the parallel kernels through the
+    Python path), with no backend other than native forced."""
+    if not (x.dtype in _PLAIN and x.is_cpu and x.is_contiguous() and not x.is_neg()):
+        return False
+    forced = _dispatch.forced(None)
+    if forced is not None:
+        return forced == "native"
+    if not _cpp_threshold:
+        _cpp_threshold.append(_dispatch.numba_threshold()[0])
+    return x.numel() < _cpp_threshold[0]
 
 
 def _untraced(*ts) -> bool:
@@ -729,6 +754,7 @@ def _build():
 
 
 _OPS, ops, functions, functional, modules = _build()
+_torch_cpp.start()  # the C++ eager path of elementwise ops: builds (once) or loads in the background
 
 __all__ = ["class_name", "schema", "ops", "functions", "functional", "modules"] + [
     n for a in ACTIVATIONS for n in (a.name, class_name(a.name), class_name(a.name) + "Function")]

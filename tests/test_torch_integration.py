@@ -142,6 +142,8 @@ def test_saves_output_where_the_registry_allows():
                          ("softplus", {}), ("softmax", {})):
         spec = BY_NAME[name]
         for y in (getattr(ft, name)(x, **params), ft.functions[name].apply(x, *_extras(name, params))):
+            if type(y.grad_fn).__name__ == "CppFunction":  # the C++ eager path: tests/test_torch_cpp.py
+                continue
             saved = y.grad_fn.saved_tensors[0]
             expect_y = spec.has_backward_y and (not spec.backward_y_when or _cond(spec.backward_y_when, {
                 **spec.defaults, **params}))
