@@ -95,3 +95,9 @@ def test_other_calls_take_the_python_path(cpp):
 def test_status_names_the_state():
     assert _torch_cpp.status() in ("ready", "building", "not started") or _torch_cpp.status().startswith(
         ("unavailable: ", "off "))
+
+
+def test_info_reports_the_cpp_path():
+    import fastact
+
+    assert f"fastact.torch C++ eager path: {_torch_cpp.status()}" in fastact._config_text()
