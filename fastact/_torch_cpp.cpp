@@ -65,8 +65,20 @@ at::Tensor eltwise(const at::Tensor &x, int64_t act, bool from_y, double p0, dou
     return Eltwise::apply(x, act, from_y, p0, p1, p2, p3);
 }
 
+// eltwise for the tensors this path takes (a plain contiguous CPU float32/float64 tensor of fewer than
+// max_n elements), else None: the caller's Python path serves it. One call, the checks in C++.
+py::object eltwise_if(const at::Tensor &x, int64_t max_n, int64_t act, bool from_y, double p0, double p1,
+                      double p2, double p3) {
+    const auto st = x.scalar_type();
+    if (!((st == at::kFloat || st == at::kDouble) && x.device().is_cpu() && x.layout() == at::kStrided &&
+          x.is_contiguous() && !x.is_neg() && !x.is_conj() && x.numel() < max_n))
+        return py::none();
+    return py::cast(Eltwise::apply(x, act, from_y, p0, p1, p2, p3));
+}
+
 }  // namespace
 
 PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
     m.def("eltwise", &eltwise, "y = f(x) with a C++ autograd node: (x, act, from_y, p0, p1, p2, p3)");
+    m.def("eltwise_if", &eltwise_if, "eltwise for the tensors this path takes, else None: (x, max_n, act, ...)");
 }

@@ -419,11 +419,11 @@ class _Op:
             ts = args[:len(self.tensor_names)]
             if _untraced(*ts):
                 if torch.is_grad_enabled() and any(t.requires_grad for t in ts):
-                    if self.kind == "eltwise":
-                        cpp = _torch_cpp.module()
-                        if cpp is not None and _cpp_takes(ts[0]):
-                            return cpp.eltwise(ts[0], self.act_id, self.from_y(args[1:]),
-                                               *(tuple(float(v) for v in args[1:]) + _ZEROS)[:4])
+                    if self.kind == "eltwise" and _torch_cpp._mod is not None and _dispatch.nothing_forced():
+                        y = _torch_cpp._mod.eltwise_if(ts[0], _cpp_max_n(), self.act_id, self.from_y(args[1:]),
+                                                       *(args[1:] + _ZEROS)[:4])
+                        if y is not None:
+                            return y
                     return self.eager_apply(*args)
                 return self.host_fwd(*args)
         return self.call(*args)
@@ -444,18 +444,12 @@ _ZEROS = (0.0, 0.0, 0.0, 0.0)
 _cpp_threshold: list = []  # the numba threshold, read once: the C++ path runs the native kernels
 
 
-def _cpp_takes(x: torch.Tensor) -> bool:
-    """Whether the C++ eager path runs x: a contiguous CPU float32/float64 tensor of a size the
-    dispatcher would give the native kernels (larger ones go to the parallel kernels through the
-    Python path), with no backend other than native forced."""
-    if not (x.dtype in _PLAIN and x.is_cpu and x.is_contiguous() and not x.is_neg()):
-        return False
-    forced = _dispatch.forced(None)
-    if forced is not None:
-        return forced == "native"
+def _cpp_max_n() -> int:
+    """Tensors from this size on go to the parallel kernels (through the Python path), as the
+    dispatcher would send them; the C++ eager path takes the smaller ones."""
     if not _cpp_threshold:
         _cpp_threshold.append(_dispatch.numba_threshold()[0])
-    return x.numel() < _cpp_threshold[0]
+    return _cpp_threshold[0]
 
 
 def _untraced(*ts) -> bool:

@@ -101,3 +101,18 @@ def test_info_reports_the_cpp_path():
     import fastact
 
     assert f"fastact.torch C++ eager path: {_torch_cpp.status()}" in fastact._config_text()
+
+
+def test_a_forced_backend_takes_the_python_path(cpp, monkeypatch):
+    """The C++ path runs the native kernels: a use_backend() block or $FASTACT_BACKEND sends the
+    call through the Python path, which honours it."""
+    import fastact
+
+    x = _x(torch.float32).requires_grad_()
+    assert type(ft.silu(x).grad_fn).__name__ == "CppFunction"
+    with fastact.use_backend("native"):
+        assert type(ft.silu(x).grad_fn).__name__ != "CppFunction"
+    monkeypatch.setenv("FASTACT_BACKEND", "native")
+    assert type(ft.silu(x).grad_fn).__name__ != "CppFunction"
+    monkeypatch.delenv("FASTACT_BACKEND")
+    assert type(ft.silu(x).grad_fn).__name__ == "CppFunction"
