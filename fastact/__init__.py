@@ -375,13 +375,12 @@ def _config_text() -> str:
         f"libs:   {_libs()}",
         f"activations ({len(available())}): {', '.join(available())}",
     ]
-    import sys
-
-    if "fastact.torch" in sys.modules:  # never imports torch itself
-        from . import _torch_cpp
-
-        lines.append(f"fastact.torch C++ eager path: {_torch_cpp.status()}")
+    lines += [line() for line in _INFO_LINES]
     return "\n".join(lines)
+
+
+# lines that integrations loaded later add to _config_text (fastact.torch: its C++ eager path)
+_INFO_LINES: list = []
 
 
 def show_config() -> None:

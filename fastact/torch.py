@@ -749,6 +749,7 @@ def _build():
 
 _OPS, ops, functions, functional, modules = _build()
 _torch_cpp.start()  # the C++ eager path of elementwise ops: builds (once) or loads in the background
+_fa._INFO_LINES.append(lambda: f"fastact.torch C++ eager path: {_torch_cpp.status()}")
 
 __all__ = ["class_name", "schema", "ops", "functions", "functional", "modules"] + [
     n for a in ACTIVATIONS for n in (a.name, class_name(a.name), class_name(a.name) + "Function")]
