@@ -107,7 +107,7 @@ def _unavailable(name: str) -> BackendUnavailable:
 def load(name: str):
     """The backend module, or BackendUnavailable with the reason and the install hint."""
     if name not in BACKENDS:
-        raise ValueError(f"unknown backend {name!r}; choose from {', '.join(BACKENDS)}")
+        raise _unknown_backend(name)
     mod = _loaded.get(name)
     if mod is not None:
         return mod
@@ -132,35 +132,27 @@ def load(name: str):
     return mod
 
 
-def check_backend(backend, fname: str) -> None:
-    """A backend= argument of fastact.<fname>: None or one of BACKENDS."""
+def _unknown_backend(name, fname: str | None = None) -> ValueError:
+    return ValueError(f"{fname + ': ' if fname else ''}unknown backend {name!r}; choose from {', '.join(BACKENDS)}")
+
+
+def check_backend(backend, fname: str | None = None) -> None:
+    """A backend name (of fastact.<fname>'s backend= when fname is given): None or one of BACKENDS."""
     if backend is not None and not isinstance(backend, str):
-        raise TypeError(f"{fname}: backend must be a string, got {type(backend).__name__}")
+        raise TypeError(f"{fname + ': ' if fname else ''}backend must be a string, got {type(backend).__name__}")
     if backend is not None and backend not in BACKENDS:
-        raise ValueError(f"{fname}: unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
-
-
-_ENV = getattr(os.environ, "_data", None) if os.name == "posix" else None  # os.environ's own dict
-if type(_ENV) is not dict:
-    _ENV = None
+        raise _unknown_backend(backend, fname)
 
 
 def nothing_forced() -> bool:
     """True when no backend is forced (no use_backend() block active anywhere, no
-    $FASTACT_BACKEND): a cheap check for per-call paths (fastact.torch), ~0.1 us."""
-    if _forced_contexts:
-        return False
-    if _ENV is None:
-        return not os.environ.get("FASTACT_BACKEND")
-    return not _ENV.get(b"FASTACT_BACKEND")
+    $FASTACT_BACKEND): the cheap check of per-call paths (fastact.torch)."""
+    return not _forced_contexts and not os.environ.get("FASTACT_BACKEND")
 
 
 def forced(backend: str | None) -> str | None:
     name = backend or getattr(_local, "backend", None) or os.environ.get("FASTACT_BACKEND") or None
-    if name is not None and not isinstance(name, str):
-        raise TypeError(f"backend must be a string, got {type(name).__name__}")
-    if name is not None and name not in BACKENDS:
-        raise ValueError(f"unknown backend {name!r}; choose from {', '.join(BACKENDS)}")
+    check_backend(name)
     return name
 
 
@@ -248,7 +240,7 @@ def run(name: str, method: str, *args) -> None:
 def use_backend(name: str | None):
     """Force a backend for calls from this thread inside the block (None: automatic)."""
     if name is not None and name not in BACKENDS:
-        raise ValueError(f"unknown backend {name!r}; choose from {', '.join(BACKENDS)}")
+        raise _unknown_backend(name)
     global _forced_contexts
     prev = getattr(_local, "backend", None)
     _local.backend = name
