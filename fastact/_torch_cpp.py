@@ -17,17 +17,13 @@ import os
 import threading
 from pathlib import Path
 
+from .backends import cache_root
+
 _lock = threading.Lock()
 _done = threading.Event()
 _thread: threading.Thread | None = None
 _mod = None
 _state = "not started"
-
-
-def _cache_root() -> Path:
-    root = os.environ.get("FASTACT_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "fastact")
-    return Path(root)
 
 
 def _build() -> None:
@@ -44,7 +40,7 @@ def _build() -> None:
         header = Path(fastact.get_include()) / "fastact" / "fastact.h"
         h = hashlib.sha256(src.read_bytes() + header.read_bytes()
                            + f"{torch.__version__} {fastact.__version__}".encode()).hexdigest()[:16]
-        build = _cache_root() / f"torch-cpp-{h}"
+        build = Path(cache_root()) / f"torch-cpp-{h}"
         build.mkdir(parents=True, exist_ok=True)
         libdir = os.path.dirname(fastact.get_library())
         mod = ext.load(name=f"fastact_torch_{h}", sources=[str(src)], build_directory=str(build),

@@ -41,7 +41,7 @@ from numba import prange, types
 from numba.extending import intrinsic
 
 from .._registry import ACTIVATIONS
-from . import _math_gen, _scalar_gen, native
+from . import _math_gen, _scalar_gen, cache_root, native
 
 # ---- the threading layer -------------------------------------------------------------------
 # Chosen by loading it, not from package metadata. The `tbb` wheel puts libtbb.so.12 in
@@ -184,8 +184,7 @@ def kernel_dir() -> str:
     cache) live: $FASTACT_CACHE_DIR or ~/.cache/fastact, in a folder named after
     a hash of the scalar functions, so an upgrade never loads stale kernels.
     Delete the folder to clear the cache."""
-    root = os.environ.get("FASTACT_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "fastact")
+    root = cache_root()
     h = hashlib.sha256()
     for mod in (_scalar_gen, _math_gen):
         with open(mod.__file__, "rb") as fh:
