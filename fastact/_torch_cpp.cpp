@@ -61,12 +61,9 @@ struct Eltwise : public torch::autograd::Function<Eltwise> {
     }
 };
 
-at::Tensor eltwise(const at::Tensor &x, int64_t act, bool from_y, double p0, double p1, double p2, double p3) {
-    return Eltwise::apply(x, act, from_y, p0, p1, p2, p3);
-}
-
-// eltwise for the tensors this path takes (a plain contiguous CPU float32/float64 tensor of fewer than
-// max_n elements), else None: the caller's Python path serves it. One call, the checks in C++.
+// y = f(x) with a C++ autograd node for the tensors this path takes (a plain contiguous CPU
+// float32/float64 tensor of fewer than max_n elements), else None: the caller's Python path
+// serves it. One call, the checks in C++.
 py::object eltwise_if(const at::Tensor &x, int64_t max_n, int64_t act, bool from_y, double p0, double p1,
                       double p2, double p3) {
     const auto st = x.scalar_type();
@@ -79,6 +76,7 @@ py::object eltwise_if(const at::Tensor &x, int64_t max_n, int64_t act, bool from
 }  // namespace
 
 PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
-    m.def("eltwise", &eltwise, "y = f(x) with a C++ autograd node: (x, act, from_y, p0, p1, p2, p3)");
-    m.def("eltwise_if", &eltwise_if, "eltwise for the tensors this path takes, else None: (x, max_n, act, ...)");
+    m.def("eltwise_if", &eltwise_if,
+          "y = f(x) with a C++ autograd node for the tensors this path takes, else None: "
+          "(x, max_n, act, from_y, p0, p1, p2, p3)");
 }

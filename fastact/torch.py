@@ -48,6 +48,7 @@ compute out of place.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 
@@ -419,9 +420,10 @@ class _Op:
             ts = args[:len(self.tensor_names)]
             if _untraced(*ts):
                 if torch.is_grad_enabled() and any(t.requires_grad for t in ts):
-                    if self.kind == "eltwise" and _torch_cpp._mod is not None and _dispatch.nothing_forced():
-                        y = _torch_cpp._mod.eltwise_if(ts[0], _cpp_max_n(), self.act_id, self.from_y(args[1:]),
-                                                       *(args[1:] + _ZEROS)[:4])
+                    cpp = _torch_cpp.module() if self.kind == "eltwise" else None
+                    if cpp is not None and _dispatch.nothing_forced():
+                        y = cpp.eltwise_if(ts[0], _cpp_max_n(), self.act_id, self.from_y(args[1:]),
+                                           *(args[1:] + _ZEROS)[:4])
                         if y is not None:
                             return y
                     return self.eager_apply(*args)
@@ -441,15 +443,14 @@ class _Op:
 
 
 _ZEROS = (0.0, 0.0, 0.0, 0.0)
-_cpp_threshold: list = []  # the numba threshold, read once: the C++ path runs the native kernels
 
 
+@functools.cache
 def _cpp_max_n() -> int:
     """Tensors from this size on go to the parallel kernels (through the Python path), as the
-    dispatcher would send them; the C++ eager path takes the smaller ones."""
-    if not _cpp_threshold:
-        _cpp_threshold.append(_dispatch.numba_threshold()[0])
-    return _cpp_threshold[0]
+    dispatcher would send them; the C++ eager path, which runs the native kernels, takes the
+    smaller ones. The numba threshold, read once."""
+    return _dispatch.numba_threshold()[0]
 
 
 def _untraced(*ts) -> bool:
@@ -467,8 +468,6 @@ def _per_example(fn, in_dims, args):
     if isinstance(outs[0], tuple):
         return tuple(torch.stack(o) for o in zip(*outs, strict=True))
     return torch.stack(outs)
-
-
 
 
 def _run(opname: str, *args):
