@@ -82,6 +82,22 @@ def _literal(node):
     return None
 
 
+_WRAP = {"u32": 1 << 32, "u64": 1 << 64}
+
+
+def _c_int(t: str, v: int) -> str:
+    """An integer constant of type t (u32, u64) in C, wrapped as C wraps it."""
+    return f"{'UINT32_C' if t == 'u32' else 'UINT64_C'}({v % _WRAP[t]:#x})"
+
+
+def _py_const(t: str, v) -> str:
+    """A typed constant in the generated Python (v a float of type t, or an int; u32 is held in
+    uint64, see _mathlang.py)."""
+    if t in FLOATS:
+        return f"{'F32' if t == 'f32' else 'F64'}(float.fromhex({float(v).hex()!r}))"
+    return f"U64({int(v) % _WRAP[t]:#x})"
+
+
 def _float_value(text: str, t: str):
     v = float.fromhex(text) if "x" in text.lower() else float(text)
     return np.float32(v) if t == "f32" else np.float64(v)
@@ -154,9 +170,7 @@ class Func:
             else:
                 ctext = value
             return ctext if not ctext.startswith("-") else f"({ctext})", self.pyconst(t, v), t
-        v = value % (1 << (32 if t == "u32" else 64))
-        suffix = "UINT32_C" if t == "u32" else "UINT64_C"
-        return f"{suffix}({v:#x})", self.pyconst(t, v), t
+        return _c_int(t, value), self.pyconst(t, value % _WRAP[t]), t
 
     def pyconst(self, t, v):
         key = (t, float(v).hex() if t in FLOATS else int(v))
@@ -384,14 +398,11 @@ def generate(src: str | None = None) -> dict[Path, str]:
         if kind == "const":
             t, v = mod.consts[item]
             if t in FLOATS:
-                val = _float_value(v, t)
                 c_out.append(f"#define FA_I_{item} {v}{'f' if t == 'f32' else ''}")
-                tn = "F32" if t == "f32" else "F64"
-                py_named.append(f"{item} = {tn}(float.fromhex({float(val).hex()!r}))  # {v}")
+                py_named.append(f"{item} = {_py_const(t, _float_value(v, t))}  # {v}")
             else:
-                vv = v % (1 << (32 if t == "u32" else 64))
-                c_out.append(f"#define FA_I_{item} {'UINT32_C' if t == 'u32' else 'UINT64_C'}({vv:#x})")
-                py_named.append(f"{item} = U64({vv:#x})")
+                c_out.append(f"#define FA_I_{item} {_c_int(t, v)}")
+                py_named.append(f"{item} = {_py_const(t, v)}")
             continue
         fn = Func(mod, item)
         fn.pyconsts = pyconsts
@@ -416,10 +427,6 @@ def generate(src: str | None = None) -> dict[Path, str]:
           "    jit, fma, d2u, u2d, f2u, u2f = (_words[k] for k in ('jit', 'fma', 'd2u', 'u2d', 'f2u', 'u2f'))",
           "    F32, F64, U64, I32 = (_words[k] for k in ('F32', 'F64', 'U64', 'I32'))", ""]
     for (t, key), name in pyconsts.items():
-        if t in FLOATS:
-            tn = "F32" if t == "f32" else "F64"
-            py.append(f"{name} = {tn}(float.fromhex({key!r}))")
-        else:
-            py.append(f"{name} = U64({key:#x})")
+        py.append(f"{name} = {_py_const(t, float.fromhex(key) if t in FLOATS else key)}")
     py += py_named + py_funcs
     return {C_PATH: "\n".join(c_out), PY_PATH: "\n".join(py).rstrip() + "\n"}
