@@ -75,6 +75,13 @@ def _pow2i(k: f64) -> f64:
     return u2d(d2u(k + (K("0x1.8p52") + 1023.0)) << 52)
 
 
+def _reduce_ln2(x: f64) -> tuple[f64, f64]:
+    """(n, r): n = round(x/ln2), r = x - n ln2 with the two-part ln2 and fmas (|r| <= ln2/2)."""
+    n = _round(x * INV_LN2)
+    r = fma(n, -LN2_LO, fma(n, -LN2_HI, x))
+    return n, r
+
+
 def _expm1_tail(r: f64) -> f64:
     """expm1(r) - r for |r| <= ~0.3472 (a bit more than ln2/2): r^2 h(r), h a near-minimax
     (Chebyshev) degree-10 fit of (expm1(r) - r) / r^2, so r + expm1_tail(r) is a degree-12
@@ -120,8 +127,7 @@ def exp_f64(x: f64) -> f64:
     selects 0 or inf (no clamp of x: out-of-range lanes are selected).
     Error < 1 ulp (max measured 0.95), also in subnormal ulps for subnormal results.
     Specials: exp(-inf) = 0, exp(+inf) = inf, exp(NaN) = NaN."""
-    n = _round(x * INV_LN2)
-    r = fma(n, -LN2_LO, fma(n, -LN2_HI, x))
+    n, r = _reduce_ln2(x)
     p = 1.0 + (r + _expm1_tail(r))
     n1 = _round(n * 0.5)
     y = (p * _pow2i(n1)) * _pow2i(n - n1)
@@ -132,8 +138,7 @@ def exp_f64(x: f64) -> f64:
 def expn_f64(x: f64) -> f64:
     """e^x as exp_f64 with one scaling by 2^n: exp_f64's bits for n in [-1022, 1023] (x in
     about [-708, 708]), garbage elsewhere (the fast forms' exp, see expn_f32)."""
-    n = _round(x * INV_LN2)
-    r = fma(n, -LN2_LO, fma(n, -LN2_HI, x))
+    n, r = _reduce_ln2(x)
     return (1.0 + (r + _expm1_tail(r))) * _pow2i(n)
 
 
@@ -303,6 +308,14 @@ def _pow2if(k: f32) -> f32:
     return u2f(f2u(k + (K("0x1.8p23") + 127.0)) << 23)
 
 
+def _reduce_ln2f(x: f32) -> tuple[f32, f32]:
+    """(n, r): n = round(x/ln2), r = x - n ln2 with the two-part ln2 and fmas (|r| <= ln2/2)."""
+    n = _roundf(x * INV_LN2F)
+    r = fma(n, -LN2F_HI, x)
+    r = fma(n, -LN2F_LO, r)
+    return n, r
+
+
 def _expm1_polyf(r: f32) -> f32:
     """expm1(r) for |r| <= 0.347: r + r^2 h(r), h of degree 4 (relative error of the
     polynomial 2^-22.8 in h, i.e. < 2^-27 in expm1(r))."""
@@ -320,9 +333,7 @@ def exp_f32(x: f32) -> f32:
     result off into masked code and leaves the lanes a caller discards (elu's x > 0 in
     backward) with stale register bits, subnormals that hit the slow microcode path (8x).
     Specials: exp(-inf) = 0, exp(inf) = inf, NaN -> NaN, overflow -> inf."""
-    n = _roundf(x * INV_LN2F)
-    r = fma(n, -LN2F_HI, x)
-    r = fma(n, -LN2F_LO, r)
+    n, r = _reduce_ln2f(x)
     p = 1.0 + _expm1_polyf(r)
     n1 = _roundf(n * 0.5)
     y = (p * _pow2if(n1)) * _pow2if(n - n1)
@@ -335,9 +346,7 @@ def expn_f32(x: f32) -> f32:
     n = round(x/ln2) is in [-126, 127], i.e. x in about [-87.6, 88.3], where it gives
     exp_f32's bits (both round the exact e^r 2^n once). Other x give garbage: only for the
     fast forms, whose guard keeps x in range (Activation.fast_when)."""
-    n = _roundf(x * INV_LN2F)
-    r = fma(n, -LN2F_HI, x)
-    r = fma(n, -LN2F_LO, r)
+    n, r = _reduce_ln2f(x)
     return (1.0 + _expm1_polyf(r)) * _pow2if(n)
 
 
@@ -347,9 +356,8 @@ def _exp2parts_f32(hi: f32, lo: f32) -> tuple[f32, f32]:
     scaling only. m = e^r 2^n1 is normal and s = 2^n2, so a caller can multiply other factors
     in first and round into the subnormal range once, at the end. Valid for hi in
     [-150, 150]; other hi give garbage that callers select away."""
-    n = _roundf(hi * INV_LN2F)
-    r = fma(n, -LN2F_HI, hi)
-    r = fma(n, -LN2F_LO, r) + lo
+    n, r = _reduce_ln2f(hi)
+    r = r + lo
     p = 1.0 + _expm1_polyf(r)
     n1 = _roundf(n * 0.5)
     s = _pow2if(n - n1)
@@ -376,9 +384,8 @@ def expsubn_f32(a: f32, b: f32) -> f32:
     hi = a - b
     bb = hi - a
     lo = (a - (hi - bb)) - (b + bb)
-    n = _roundf(hi * INV_LN2F)
-    r = fma(n, -LN2F_HI, hi)
-    r = fma(n, -LN2F_LO, r) + lo
+    n, r = _reduce_ln2f(hi)
+    r = r + lo
     return (1.0 + _expm1_polyf(r)) * _pow2if(n)
 
 
@@ -388,9 +395,7 @@ def expm1_f32(x: f32) -> f32:
     No clamp of x (see exp_f32); out-of-range lanes are selected.
     Specials: expm1(+-0) = +-0, expm1(-inf) = -1, expm1(inf) = inf, overflow -> inf,
     NaN -> NaN."""
-    n = _roundf(x * INV_LN2F)
-    r = fma(n, -LN2F_HI, x)
-    r = fma(n, -LN2F_LO, r)
+    n, r = _reduce_ln2f(x)
     u = _expm1_polyf(r)
     big = 1.0 if n > 127.0 else 0.0
     s = _pow2if(n - big)
@@ -758,9 +763,8 @@ def _expnhsqn_f32(x: f32) -> f32:
     h = x * x
     lo = fma(x, x, -h)
     hi = -0.5 * h
-    n = _roundf(hi * INV_LN2F)
-    r = fma(n, -LN2F_HI, hi)
-    r = fma(n, -LN2F_LO, r) + -0.5 * lo
+    n, r = _reduce_ln2f(hi)
+    r = r + -0.5 * lo
     return (1.0 + _expm1_polyf(r)) * _pow2if(n)
 
 

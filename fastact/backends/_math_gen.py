@@ -193,6 +193,14 @@ def _pow2i(k):
 
 
 @jit
+def _reduce_ln2(x):
+    """(n, r): n = round(x/ln2), r = x - n ln2 with the two-part ln2 and fmas (|r| <= ln2/2)."""
+    n = _round((x * INV_LN2))
+    r = fma(n, (-LN2_LO), fma(n, (-LN2_HI), x))
+    return n, r
+
+
+@jit
 def _expm1_tail(r):
     """expm1(r) - r for |r| <= ~0.3472 (a bit more than ln2/2): r^2 h(r), h a near-minimax"""
     h = fma(fma(fma(fma(fma(fma(fma(fma(fma(fma(_K3, r, _K4), r, _K5), r, _K6), r, _K7), r, _K8), r, _K9), r, _K10), r, _K11), r, _K12), r, _K13)
@@ -221,8 +229,7 @@ def _log_split(u):
 @jit
 def exp_f64(x):
     """e^x."""
-    n = _round((x * INV_LN2))
-    r = fma(n, (-LN2_LO), fma(n, (-LN2_HI), x))
+    n, r = _reduce_ln2(x)
     p = (_K26 + (r + _expm1_tail(r)))
     n1 = _round((n * _K13))
     y = ((p * _pow2i(n1)) * _pow2i((n - n1)))
@@ -233,8 +240,7 @@ def exp_f64(x):
 @jit
 def expn_f64(x):
     """e^x as exp_f64 with one scaling by 2^n: exp_f64's bits for n in [-1022, 1023] (x in"""
-    n = _round((x * INV_LN2))
-    r = fma(n, (-LN2_LO), fma(n, (-LN2_HI), x))
+    n, r = _reduce_ln2(x)
     return ((_K26 + (r + _expm1_tail(r))) * _pow2i(n))
 # ---- double: expm1 ------------------------------------------------------------------------
 
@@ -362,6 +368,15 @@ def _pow2if(k):
 
 
 @jit
+def _reduce_ln2f(x):
+    """(n, r): n = round(x/ln2), r = x - n ln2 with the two-part ln2 and fmas (|r| <= ln2/2)."""
+    n = _roundf((x * INV_LN2F))
+    r = fma(n, (-LN2F_HI), x)
+    r = fma(n, (-LN2F_LO), r)
+    return n, r
+
+
+@jit
 def _expm1_polyf(r):
     """expm1(r) for |r| <= 0.347: r + r^2 h(r), h of degree 4 (relative error of the"""
     h = fma(fma(fma(fma(_K45, r, _K46), r, _K47), r, _K48), r, _K49)
@@ -372,9 +387,7 @@ def _expm1_polyf(r):
 @jit
 def exp_f32(x):
     """e^x. n = round(x/ln2), r = x - n ln2, e^r = 1 + expm1(r), result (e^r 2^n1) 2^n2 with"""
-    n = _roundf((x * INV_LN2F))
-    r = fma(n, (-LN2F_HI), x)
-    r = fma(n, (-LN2F_LO), r)
+    n, r = _reduce_ln2f(x)
     p = (_K50 + _expm1_polyf(r))
     n1 = _roundf((n * _K49))
     y = ((p * _pow2if(n1)) * _pow2if((n - n1)))
@@ -385,18 +398,15 @@ def exp_f32(x):
 @jit
 def expn_f32(x):
     """e^x as exp_f32 without its range handling: one scaling by 2^n, valid while"""
-    n = _roundf((x * INV_LN2F))
-    r = fma(n, (-LN2F_HI), x)
-    r = fma(n, (-LN2F_LO), r)
+    n, r = _reduce_ln2f(x)
     return ((_K50 + _expm1_polyf(r)) * _pow2if(n))
 
 
 @jit
 def _exp2parts_f32(hi, lo):
     """e^(hi + lo) as m s for |lo| <= ulp(hi): the reduced argument r = hi - n ln2 + lo"""
-    n = _roundf((hi * INV_LN2F))
-    r = fma(n, (-LN2F_HI), hi)
-    r = (fma(n, (-LN2F_LO), r) + lo)
+    n, r = _reduce_ln2f(hi)
+    r = (r + lo)
     p = (_K50 + _expm1_polyf(r))
     n1 = _roundf((n * _K49))
     s = _pow2if((n - n1))
@@ -421,18 +431,15 @@ def expsubn_f32(a, b):
     hi = (a - b)
     bb = (hi - a)
     lo = ((a - (hi - bb)) - (b + bb))
-    n = _roundf((hi * INV_LN2F))
-    r = fma(n, (-LN2F_HI), hi)
-    r = (fma(n, (-LN2F_LO), r) + lo)
+    n, r = _reduce_ln2f(hi)
+    r = (r + lo)
     return ((_K50 + _expm1_polyf(r)) * _pow2if(n))
 
 
 @jit
 def expm1_f32(x):
     """e^x - 1 = 2^n expm1(r) + (2^n - 1), one fma, so there is no cancellation for x < 0 and"""
-    n = _roundf((x * INV_LN2F))
-    r = fma(n, (-LN2F_HI), x)
-    r = fma(n, (-LN2F_LO), r)
+    n, r = _reduce_ln2f(x)
     u = _expm1_polyf(r)
     big = (_K50 if (n > _K42) else _K54)
     s = _pow2if((n - big))
@@ -744,9 +751,8 @@ def _expnhsqn_f32(x):
     h = (x * x)
     lo = fma(x, x, (-h))
     hi = (_K127 * h)
-    n = _roundf((hi * INV_LN2F))
-    r = fma(n, (-LN2F_HI), hi)
-    r = (fma(n, (-LN2F_LO), r) + (_K127 * lo))
+    n, r = _reduce_ln2f(hi)
+    r = (r + (_K127 * lo))
     return ((_K50 + _expm1_polyf(r)) * _pow2if(n))
 
 

@@ -60,6 +60,15 @@ FA_INLINE double fa_i_pow2i(double k)
     return fa_i_u2d((fa_i_d2u((k + (0x1.8p52 + 1023.0))) << 52));
 }
 
+/* fa_i_reduce_ln2: (n, r): n = round(x/ln2), r = x - n ln2 with the two-part ln2 and fmas (|r| <= ln2/2). */
+FA_INLINE double fa_i_reduce_ln2(double x, double *out1)
+{
+    const double n = fa_i_round((x * FA_I_INV_LN2));
+    const double r = fa_i_fma(n, (-FA_I_LN2_LO), fa_i_fma(n, (-FA_I_LN2_HI), x));
+    *out1 = r;
+    return n;
+}
+
 /* fa_i_expm1_tail: expm1(r) - r for |r| <= ~0.3472 (a bit more than ln2/2): r^2 h(r), h a near-minimax
  * (Chebyshev) degree-10 fit of (expm1(r) - r) / r^2, so r + expm1_tail(r) is a degree-12
  * polynomial with approximation error < 2^-60 relative to expm1(r). */
@@ -104,8 +113,8 @@ FA_INLINE double fa_i_log_split(double u, double *out1)
  * Specials: exp(-inf) = 0, exp(+inf) = inf, exp(NaN) = NaN. */
 FA_INLINE double fa_exp_f64(double x)
 {
-    const double n = fa_i_round((x * FA_I_INV_LN2));
-    const double r = fa_i_fma(n, (-FA_I_LN2_LO), fa_i_fma(n, (-FA_I_LN2_HI), x));
+    double r;
+    double n = fa_i_reduce_ln2(x, &r);
     const double p = (1.0 + (r + fa_i_expm1_tail(r)));
     const double n1 = fa_i_round((n * 0.5));
     double y = ((p * fa_i_pow2i(n1)) * fa_i_pow2i((n - n1)));
@@ -117,8 +126,8 @@ FA_INLINE double fa_exp_f64(double x)
  * about [-708, 708]), garbage elsewhere (the fast forms' exp, see expn_f32). */
 FA_INLINE double fa_expn_f64(double x)
 {
-    const double n = fa_i_round((x * FA_I_INV_LN2));
-    const double r = fa_i_fma(n, (-FA_I_LN2_LO), fa_i_fma(n, (-FA_I_LN2_HI), x));
+    double r;
+    double n = fa_i_reduce_ln2(x, &r);
     return ((1.0 + (r + fa_i_expm1_tail(r))) * fa_i_pow2i(n));
 }
 
@@ -300,6 +309,16 @@ FA_INLINE float fa_i_pow2if(float k)
     return fa_i_u2f((fa_i_f2u((k + (0x1.8p23f + 127.0f))) << 23));
 }
 
+/* fa_i_reduce_ln2f: (n, r): n = round(x/ln2), r = x - n ln2 with the two-part ln2 and fmas (|r| <= ln2/2). */
+FA_INLINE float fa_i_reduce_ln2f(float x, float *out1)
+{
+    const float n = fa_i_roundf((x * FA_I_INV_LN2F));
+    float r = fa_i_fmaf(n, (-FA_I_LN2F_HI), x);
+    r = fa_i_fmaf(n, (-FA_I_LN2F_LO), r);
+    *out1 = r;
+    return n;
+}
+
 /* fa_i_expm1_polyf: expm1(r) for |r| <= 0.347: r + r^2 h(r), h of degree 4 (relative error of the
  * polynomial 2^-22.8 in h, i.e. < 2^-27 in expm1(r)). */
 FA_INLINE float fa_i_expm1_polyf(float r)
@@ -318,9 +337,8 @@ FA_INLINE float fa_i_expm1_polyf(float r)
  * Specials: exp(-inf) = 0, exp(inf) = inf, NaN -> NaN, overflow -> inf. */
 FA_INLINE float fa_exp_f32(float x)
 {
-    const float n = fa_i_roundf((x * FA_I_INV_LN2F));
-    float r = fa_i_fmaf(n, (-FA_I_LN2F_HI), x);
-    r = fa_i_fmaf(n, (-FA_I_LN2F_LO), r);
+    float r;
+    float n = fa_i_reduce_ln2f(x, &r);
     const float p = (1.0f + fa_i_expm1_polyf(r));
     const float n1 = fa_i_roundf((n * 0.5f));
     float y = ((p * fa_i_pow2if(n1)) * fa_i_pow2if((n - n1)));
@@ -334,9 +352,8 @@ FA_INLINE float fa_exp_f32(float x)
  * fast forms, whose guard keeps x in range (Activation.fast_when). */
 FA_INLINE float fa_expn_f32(float x)
 {
-    const float n = fa_i_roundf((x * FA_I_INV_LN2F));
-    float r = fa_i_fmaf(n, (-FA_I_LN2F_HI), x);
-    r = fa_i_fmaf(n, (-FA_I_LN2F_LO), r);
+    float r;
+    float n = fa_i_reduce_ln2f(x, &r);
     return ((1.0f + fa_i_expm1_polyf(r)) * fa_i_pow2if(n));
 }
 
@@ -347,9 +364,9 @@ FA_INLINE float fa_expn_f32(float x)
  * [-150, 150]; other hi give garbage that callers select away. */
 FA_INLINE float fa_i_exp2parts_f32(float hi, float lo, float *out1)
 {
-    const float n = fa_i_roundf((hi * FA_I_INV_LN2F));
-    float r = fa_i_fmaf(n, (-FA_I_LN2F_HI), hi);
-    r = (fa_i_fmaf(n, (-FA_I_LN2F_LO), r) + lo);
+    float r;
+    float n = fa_i_reduce_ln2f(hi, &r);
+    r = (r + lo);
     const float p = (1.0f + fa_i_expm1_polyf(r));
     const float n1 = fa_i_roundf((n * 0.5f));
     const float s = fa_i_pow2if((n - n1));
@@ -380,9 +397,9 @@ FA_INLINE float fa_expsubn_f32(float a, float b)
     const float hi = (a - b);
     const float bb = (hi - a);
     const float lo = ((a - (hi - bb)) - (b + bb));
-    const float n = fa_i_roundf((hi * FA_I_INV_LN2F));
-    float r = fa_i_fmaf(n, (-FA_I_LN2F_HI), hi);
-    r = (fa_i_fmaf(n, (-FA_I_LN2F_LO), r) + lo);
+    float r;
+    float n = fa_i_reduce_ln2f(hi, &r);
+    r = (r + lo);
     return ((1.0f + fa_i_expm1_polyf(r)) * fa_i_pow2if(n));
 }
 
@@ -393,9 +410,8 @@ FA_INLINE float fa_expsubn_f32(float a, float b)
  * NaN -> NaN. */
 FA_INLINE float fa_expm1_f32(float x)
 {
-    const float n = fa_i_roundf((x * FA_I_INV_LN2F));
-    float r = fa_i_fmaf(n, (-FA_I_LN2F_HI), x);
-    r = fa_i_fmaf(n, (-FA_I_LN2F_LO), r);
+    float r;
+    float n = fa_i_reduce_ln2f(x, &r);
     const float u = fa_i_expm1_polyf(r);
     const float big = ((n > 127.0f) ? 1.0f : 0.0f);
     const float s = fa_i_pow2if((n - big));
@@ -788,9 +804,9 @@ FA_INLINE float fa_i_expnhsqn_f32(float x)
     const float h = (x * x);
     const float lo = fa_i_fmaf(x, x, (-h));
     const float hi = ((-0.5f) * h);
-    const float n = fa_i_roundf((hi * FA_I_INV_LN2F));
-    float r = fa_i_fmaf(n, (-FA_I_LN2F_HI), hi);
-    r = (fa_i_fmaf(n, (-FA_I_LN2F_LO), r) + ((-0.5f) * lo));
+    float r;
+    float n = fa_i_reduce_ln2f(hi, &r);
+    r = (r + ((-0.5f) * lo));
     return ((1.0f + fa_i_expm1_polyf(r)) * fa_i_pow2if(n));
 }
 
