@@ -340,7 +340,8 @@ def check_gated(c: Checks, cuda, nc):
             for shape, ax in (((3, 8), -1), ((4, 6, 5), 1), ((6, 3, 2), 0), ((2, 3, 4), -1)):
                 what = f"{spec.name} {np.dtype(dt).name} {shape} axis {ax}"
                 x = (rng.standard_normal(shape) * 3).astype(dt)
-                x.flat[:2] = [0.0, -0.0]
+                with np.errstate(over="ignore"):
+                    x.flat[:8] = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e30, -1e-30, 5e-39])[:x.size]
                 y = f(x, axis=ax)
                 got = f(cuda.to_device(x), axis=ax)
                 c.ok(type(got) is type(cuda.to_device(x)), what + " type")
@@ -353,6 +354,12 @@ def check_gated(c: Checks, cuda, nc):
                        np.abs(np.concatenate([dy, dy], axis=ax)) / 4, power=3)
                 if nc._simulating():
                     c.ok(_same_bits(yg, y) and _same_bits(dxg, dx), what + " simulator: native's bits")
+    for name in ("glu", "swiglu"):  # empty along another axis: the halves' shape, nothing launched
+        e = np.ones((0, 6))
+        got = _host(getattr(fastact, name)(cuda.to_device(e)))
+        c.ok(got.shape == (0, 3), f"{name} empty forward", f"{got.shape}")
+        got = _host(getattr(fastact, name + "_backward")(cuda.to_device(np.ones((0, 3))), cuda.to_device(e)))
+        c.ok(got.shape == (0, 6), f"{name} empty backward", f"{got.shape}")
     x = rng.standard_normal((4, 6))
     out = cuda.device_array((4, 3))
     c.ok(fastact.glu(cuda.to_device(x), out=out) is out, "glu out= returns out")
@@ -370,6 +377,8 @@ def check_random(c: Checks, cuda, nc):
         f, fb = getattr(fastact, name), getattr(fastact, name + "_backward")
         for dt in (np.float32, np.float64):
             x = rng.standard_normal((6, 10)).astype(dt)
+            with np.errstate(over="ignore"):
+                x.flat[:8] = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e30, -1e-30, 5e-39])
             xd = cuda.to_device(x)
             for what_v, hv, dv in (("contiguous", x, xd), ("strided", x[:, ::3], xd[:, ::3]),
                                    ("transposed", x.T, xd.T)):
@@ -383,6 +392,8 @@ def check_random(c: Checks, cuda, nc):
                     got = _host(fb(cuda.to_device(dy), dv, seed=seed, offset=offset, training=True))
                     c.ok(_same_bits(got, dx), f"{what} seed {seed} backward: the CPU's bits")
             c.ok(_same_bits(_host(f(xd, training=False)), f(x, training=False)), f"{name} eval mode")
+            got = _host(f(cuda.to_device(np.ones((0, 3), dt)), seed=1, training=True))
+            c.ok(got.shape == (0, 3) and got.dtype == dt, f"{name} empty", f"{got.dtype}{got.shape}")
             c.raises(TypeError, lambda f=f, xd=xd: f(xd, training=True), f"{name} training without seed")
 
 

@@ -38,20 +38,43 @@ def _x(dtype):
     return x
 
 
+def _edges(dtype):
+    """inf, nan, signed zeros, huge, tiny and subnormal values, and _x."""
+    tiny = torch.finfo(dtype).tiny
+    special = [float("inf"), float("-inf"), float("nan"), 0.0, -0.0, 1e30, -1e30, 1e-30, -1e-30, tiny / 4, -tiny / 4,
+               torch.finfo(dtype).max, -torch.finfo(dtype).max, 80.0, -80.0, 1e10, -1e10]
+    return torch.cat([torch.tensor(special, dtype=torch.float64).to(dtype), _x(dtype)])
+
+
+def _bits(t):
+    return t.detach().view(torch.int32 if t.dtype == torch.float32 else torch.int64)
+
+
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["f32", "f64"])
 @pytest.mark.parametrize("spec", ELTWISE, ids=lambda a: a.name)
 def test_cpp_path_runs_and_gives_the_python_paths_bits(cpp, spec, dtype):
     op = ft._OPS[spec.name]
-    x = _x(dtype).requires_grad_()
+    x = _edges(dtype).requires_grad_()
     y = getattr(ft, spec.name)(x)
     assert type(y.grad_fn).__name__ == "CppFunction", "the eager call did not run the C++ path"
-    dy = torch.cos(_x(dtype))
+    dy = torch.cos(_x(dtype)).repeat(2)[:x.numel()]
     (dx,) = torch.autograd.grad(y, x, dy)
     defaults = tuple(float(spec.defaults[k]) for k in op.pnames)
     y_py = op.eager_apply(x, *defaults)  # the autograd.Function: the Python path
     assert "CppFunction" not in type(y_py.grad_fn).__name__
     (dx_py,) = torch.autograd.grad(y_py, x, dy)
-    assert torch.equal(y, y_py) and torch.equal(dx, dx_py)
+    assert torch.equal(_bits(y), _bits(y_py)) and torch.equal(_bits(dx), _bits(dx_py))
+
+
+@pytest.mark.parametrize("shape", [(), (0,), (3, 0, 2)], ids=["0-d", "empty", "empty-3d"])
+def test_cpp_path_0d_and_empty(cpp, shape):
+    x = torch.full(shape, -0.75, dtype=torch.float64, requires_grad=True)
+    y = ft.silu(x)
+    assert type(y.grad_fn).__name__ == "CppFunction" and y.shape == x.shape
+    (dx,) = torch.autograd.grad(y, x, torch.ones_like(y))
+    assert dx.shape == x.shape
+    (want,) = torch.autograd.grad(torch.nn.functional.silu(x), x, torch.ones_like(y))
+    torch.testing.assert_close(dx, want, rtol=4e-16, atol=0)
 
 
 def test_cpp_path_takes_parameters(cpp):
